@@ -1,0 +1,34 @@
+# Two commands for a fresh clone: `make run` serves the forum with the demo, `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+WORKERS ?= 2
+FLASK := $(BIN)/flask --app forum
+
+.PHONY: run test lint install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) forum demo
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) 'forum:create_app()'
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache

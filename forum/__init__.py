@@ -1,0 +1,47 @@
+"""Community Q&A forum engine: the application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, error handlers, CLI. No I/O beyond instance/."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    from forum.config import load_config
+
+    load_config(app, config)
+
+    from forum import web
+    from forum.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    web.init_app(app)
+
+    from forum.auth import bp as auth_bp
+    from forum.members import bp as members_bp
+    from forum.moderation import bp as moderation_bp
+    from forum.threads import bp as threads_bp
+
+    app.register_blueprint(threads_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(members_bp)
+    app.register_blueprint(moderation_bp)
+
+    from forum.cli import forum_cli
+
+    app.cli.add_command(forum_cli)
+    return app

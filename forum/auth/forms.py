@@ -1,0 +1,45 @@
+"""Forms for registering, logging in and changing the password."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from forum.auth import services
+from forum.errors import InvalidInput
+
+
+def _rule(check):
+    """Turn a service rule (raises InvalidInput) into a WTForms validator with the same message."""
+
+    def validator(_form, field):
+        try:
+            check(field.data or "")
+        except InvalidInput as exc:
+            raise ValidationError(str(exc)) from exc
+
+    return validator
+
+
+class RegisterForm(FlaskForm):
+    handle = StringField("Handle", validators=[DataRequired(), _rule(services.normalise_handle)])
+    display_name = StringField("Display name", validators=[DataRequired(), Length(max=60)])
+    password = PasswordField("Password", validators=[_rule(services.check_password_rules)])
+    submit = SubmitField("Create account")
+
+
+class LoginForm(FlaskForm):
+    handle = StringField("Handle", validators=[DataRequired(), Length(max=30)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    remember = BooleanField("Remember me")
+    next = HiddenField()
+    submit = SubmitField("Log in")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField("New password", validators=[_rule(services.check_password_rules)])
+    submit = SubmitField("Change password")
+
+
+class LogoutForm(FlaskForm):
+    submit = SubmitField("Log out")

@@ -1,0 +1,100 @@
+"""Account views: thin wrappers over forum.auth.services."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from forum.auth import bp, services
+from forum.auth.forms import ChangePasswordForm, LoginForm, LogoutForm, RegisterForm
+from forum.errors import InvalidInput
+from forum.extensions import limiter
+
+
+def safe_next(target: str | None) -> str:
+    """A same-site path to go to after logging in; anything else goes home."""
+    home = url_for("threads.index")
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 or c == "\\" for c in target):
+        return home
+    return target
+
+
+def _log_in(member, remember: bool) -> None:
+    services.start_session(member, request.headers.get("User-Agent", ""))
+    session.clear()  # a fresh session (and CSRF token) at the privilege change
+    login_user(member, remember=remember)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            member = services.register(form.handle.data, form.display_name.data, form.password.data)
+        except InvalidInput as exc:
+            form.handle.errors.append(str(exc))
+        else:
+            _log_in(member, remember=False)
+            flash(f"Welcome, {member.display_name}!", "success")
+            return redirect(url_for("threads.index"))
+    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    "6/minute;30/hour",
+    key_func=lambda: f"login-ip:{request.remote_addr}",
+    methods=["POST"],
+)
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        member = services.authenticate(form.handle.data, form.password.data)
+        if member is None:
+            form.password.errors.append("That handle and password don't match.")
+        elif member.is_suspended():
+            form.handle.errors.append(_suspension_message(member))
+        else:
+            _log_in(member, remember=form.remember.data)
+            return redirect(safe_next(form.next.data))
+    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+
+
+def _suspension_message(member) -> str:
+    until = member.suspended_until.strftime("%b %d, %Y %H:%M UTC")
+    return f"This account is suspended until {until}."
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    form = LogoutForm()
+    if form.validate_on_submit() and current_user.is_authenticated:
+        services.end_session(current_user.session_token)
+        logout_user()
+        flash("You are logged out.", "info")
+    return redirect(url_for("threads.index"))
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except InvalidInput as exc:
+            form.current_password.errors.append(str(exc))
+        else:
+            login_user(
+                current_user._get_current_object()
+            )  # keep this browser logged in under its new token
+            flash("Password changed. Your other logins have been ended.", "success")
+            return redirect(url_for("members.profile", handle=current_user.handle))
+    return render_template("auth/change_password.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,104 @@
+"""`flask --app forum forum ...`: demo data, imports, admins, re-rendering."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from forum.extensions import db
+
+forum_cli = AppGroup("forum", help="Set up and maintain the forum.")
+
+
+def _echo_report(report) -> None:
+    click.echo(
+        f"{report.members_created} members, {report.threads_created} threads and "
+        f"{report.posts_created} posts created; {report.posts_already_there} posts were already there."
+    )
+    for line in report.skipped:
+        click.echo(f"skipped {line}", err=True)
+
+
+def _count_lines(path: Path) -> int:
+    from forum.importer import read_lines
+
+    return sum(1 for _ in read_lines(path))
+
+
+def run_import(path: Path):
+    from forum.importer import import_file
+
+    with click.progressbar(length=_count_lines(path), label=f"Importing {path.name}") as bar:
+        report = import_file(path, progress=bar.update)
+    _echo_report(report)
+    return report
+
+
+@forum_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(path: Path) -> None:
+    """Import members and posts from a JSON-lines file (.jsonl or .jsonl.gz)."""
+    run_import(path)
+
+
+@forum_cli.command("demo")
+def demo_command() -> None:
+    """Load the demo thread (safe to run again: nothing is imported twice)."""
+    from forum.models import Board
+
+    with resources.as_file(
+        resources.files("forum.data") / "demo" / "interview-thread.jsonl"
+    ) as path:
+        run_import(path)
+    board = db.session.scalar(select(Board).where(Board.name == "Freelancers"))
+    if board is not None and not board.description:
+        board.description = "Questions and answers about finding and doing freelance work."
+        db.session.commit()
+
+
+@forum_cli.command("create-admin")
+@click.option("--handle", prompt=True)
+@click.option("--display-name", prompt=True)
+@click.password_option()
+def create_admin_command(handle: str, display_name: str, password: str) -> None:
+    """Create an administrator account."""
+    from forum.auth.services import register
+    from forum.errors import InvalidInput
+    from forum.models import Role
+
+    try:
+        member = register(handle, display_name, password, role=Role.ADMIN)
+    except InvalidInput as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Administrator {member.handle} created.")
+
+
+@forum_cli.command("rerender")
+def rerender_command() -> None:
+    """Re-render every post and signature from its Markdown (after the renderer changed)."""
+    from forum.markup import render_markdown
+    from forum.models import Member, Post
+    from forum.threads.services import render_body
+
+    total = db.session.scalar(select(func.count()).select_from(Post))
+    last_id = 0
+    with click.progressbar(length=total, label="Re-rendering posts") as bar:
+        while True:
+            posts = db.session.scalars(
+                select(Post).where(Post.id > last_id).order_by(Post.id).limit(500)
+            ).all()
+            if not posts:
+                break
+            for post in posts:
+                post.body_html = render_body(post.body_source)
+            last_id = posts[-1].id
+            db.session.commit()
+            bar.update(len(posts))
+    for member in db.session.scalars(select(Member).where(Member.signature_source != "")):
+        member.signature_html = str(render_markdown(member.signature_source))
+    db.session.commit()
+    click.echo("Done.")

@@ -1,0 +1,74 @@
+"""Configuration: defaults here, overridden by FORUM_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class Config:
+    """Defaults for the embedded deployment (SQLite + on-disk Whoosh index)."""
+
+    SQLALCHEMY_DATABASE_URI: str | None = None  # set from DATABASE_URL or instance/forum.db
+    DATABASE_URL: str | None = None
+    SEARCH_INDEX_DIR: str | None = None  # defaults to <project>/search_index
+    POSTS_PER_PAGE = 20
+    THREADS_PER_PAGE = 30
+    EDIT_WINDOW_MINUTES = 30
+    MAX_POST_LENGTH = 32_000
+    MAX_IMPORT_POST_LENGTH = 100_000
+    MAX_CONTENT_LENGTH = 256 * 1024
+    HTTPS = False
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_HEADERS_ENABLED = True
+    # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile)
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+
+
+def load_config(app, overrides: dict | None = None) -> None:
+    """Apply defaults, FORUM_* variables, then explicit overrides (tests), and derive the rest."""
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("FORUM")
+    if overrides:
+        app.config.update(overrides)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            app.config.get("DATABASE_URL") or f"sqlite:///{instance / 'forum.db'}"
+        )
+    if not app.config.get("SEARCH_INDEX_DIR"):
+        app.config["SEARCH_INDEX_DIR"] = str(Path(app.root_path).parent / "search_index")
+    if app.config["HTTPS"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(instance / "secret_key")
+
+
+def _instance_secret_key(path: Path) -> str:
+    """Generate the key once (mode 0600) so every gunicorn worker signs cookies alike."""
+    if not path.exists():
+        # Written whole to a private temp file, then linked into place: a worker racing us
+        # either wins the link or reads the finished file, never a half-written one.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

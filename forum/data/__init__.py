@@ -1,0 +1,1 @@
+"""Data files shipped with the forum (breached passwords, the demo thread)."""

@@ -1,0 +1,19 @@
+"""The forum's tables, one module per aggregate."""
+
+from forum.models.board import Board
+from forum.models.member import Member, MemberSession, Role
+from forum.models.reputation import Badge, MemberBadge, Rank
+from forum.models.thread import Kudos, Post, Thread
+
+__all__ = [
+    "Badge",
+    "Board",
+    "Kudos",
+    "Member",
+    "MemberBadge",
+    "MemberSession",
+    "Post",
+    "Rank",
+    "Role",
+    "Thread",
+]

@@ -1,0 +1,101 @@
+"""Threads and their posts. A post's position ("N of M") is stored, so pages are found by range."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from markupsafe import Markup
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.database import UTCDateTime, utcnow
+from forum.extensions import db
+from forum.models.board import Board
+from forum.models.member import Member
+
+
+class Thread(db.Model):
+    """A question and its replies. post_count is M in "N of M" and counts removed posts too."""
+
+    __tablename__ = "threads"
+    __table_args__ = (
+        Index("ix_threads_board_listing", "board_id", "is_pinned", "last_posted_at"),
+        UniqueConstraint("board_id", "import_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80))
+    post_count: Mapped[int] = mapped_column(default=0)
+    last_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL", use_alter=True)
+    )
+    last_posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    solution_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL", use_alter=True)
+    )
+    is_locked: Mapped[bool] = mapped_column(default=False)
+    is_pinned: Mapped[bool] = mapped_column(default=False)
+    is_hidden: Mapped[bool] = mapped_column(default=False)  # its opening post was removed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    import_key: Mapped[str | None] = mapped_column(String(255))
+
+    board: Mapped[Board] = relationship(lazy="joined", innerjoin=True)
+    author: Mapped[Member] = relationship(foreign_keys=[author_id])
+    last_post: Mapped[Post | None] = relationship(foreign_keys=[last_post_id])
+
+    @property
+    def reply_count(self) -> int:
+        return max(self.post_count - 1, 0)
+
+    @property
+    def is_solved(self) -> bool:
+        return self.solution_post_id is not None
+
+
+class Post(db.Model):
+    """One post. Removed posts keep their position; members see a placeholder instead."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("thread_id", "position"),
+        Index("ix_posts_author_created", "author_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    position: Mapped[int]
+    subject: Mapped[str] = mapped_column(String(210))
+    body_source: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    kudos_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    is_removed: Mapped[bool] = mapped_column(default=False)
+
+    thread: Mapped[Thread] = relationship(foreign_keys=[thread_id])
+    author: Mapped[Member] = relationship(foreign_keys=[author_id])
+    edited_by: Mapped[Member | None] = relationship(foreign_keys=[edited_by_id])
+
+    @property
+    def body(self) -> Markup:
+        """The stored HTML, sanitised when it was saved."""
+        return Markup(self.body_html)
+
+
+class Kudos(db.Model):
+    """One member's kudos on one post; the primary key makes a second one impossible."""
+
+    __tablename__ = "kudos"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    )
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

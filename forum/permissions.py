@@ -1,0 +1,42 @@
+"""Pure predicates on who may do what; the services enforce them, templates use them to show buttons."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from forum.database import utcnow
+from forum.models import Member, Post, Thread
+
+
+def can_moderate(member: Member | None) -> bool:
+    return member is not None and member.is_authenticated and member.is_moderator
+
+
+def can_post(member: Member | None, now: datetime | None = None) -> bool:
+    return member is not None and member.is_authenticated and not member.is_suspended(now)
+
+
+def can_reply(member: Member | None, thread: Thread) -> bool:
+    if not can_post(member):
+        return False
+    return can_moderate(member) or not (thread.is_locked or thread.is_hidden)
+
+
+def can_edit(
+    member: Member | None, post: Post, window: timedelta, now: datetime | None = None
+) -> bool:
+    """Authors edit within the window (not once removed); moderators edit any time."""
+    if can_moderate(member):
+        return True
+    if not can_post(member, now) or post.author_id != member.id or post.is_removed:
+        return False
+    return (now or utcnow()) - post.created_at <= window
+
+
+def can_give_kudos(member: Member | None, post: Post) -> bool:
+    return (
+        member is not None
+        and member.is_authenticated
+        and post.author_id != member.id
+        and not post.is_removed
+    )

@@ -1,0 +1,1 @@
+"""Ranks and badges: what members have earned."""

@@ -1,0 +1,302 @@
+"""Posting rules: threads, replies, edits, removal and kudos. Each public function is one unit of work."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from forum import markup, permissions
+from forum.database import utcnow, write_transaction
+from forum.errors import EditWindowClosed, InvalidInput, NotAllowed, ThreadLocked
+from forum.extensions import db
+from forum.models import Board, Kudos, Member, Post, Thread
+from forum.reputation.services import refresh_rank
+
+REPLY_PREFIX = "Re: "
+
+
+def slugify(text: str) -> str:
+    """An ASCII URL slug for a subject ("What does interview mean?" -> "what-does-interview-mean")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:80].rstrip("-") or "thread"
+
+
+def reply_subject(subject: str) -> str:
+    return REPLY_PREFIX + subject
+
+
+def member_exists(handle: str) -> bool:
+    return db.session.scalar(select(Member.id).where(Member.handle == handle.lower())) is not None
+
+
+def render_body(source: str) -> str:
+    return str(markup.render_markdown(source, member_exists=member_exists))
+
+
+def check_body(body: str, limit: int | None = None) -> str:
+    """A body must say something and fit the limit."""
+    limit = limit or current_app.config["MAX_POST_LENGTH"]
+    if not body.strip():
+        raise InvalidInput("A post needs some text.")
+    if len(body) > limit:
+        raise InvalidInput(f"Posts are at most {limit:,} characters ({len(body):,} given).")
+    return body
+
+
+def check_subject(subject: str) -> str:
+    subject = " ".join(subject.split())
+    if not subject:
+        raise InvalidInput("A thread needs a subject.")
+    if len(subject) > 200:
+        raise InvalidInput("Subjects are at most 200 characters.")
+    return subject
+
+
+def create_thread(
+    author: Member, board: Board, subject: str, body: str, *, at: datetime | None = None
+) -> Thread:
+    """Open a thread with its first post."""
+    if not permissions.can_post(author):
+        raise NotAllowed("Your account cannot post right now.")
+    subject, body = check_subject(subject), check_body(body)
+    html = render_body(body)
+    author_id, board_id = author.id, board.id
+    with write_transaction() as session:
+        thread = add_thread(session, board_id, author_id, subject, body, html, at or utcnow())
+        _count_post(author_id, +1)
+    return thread
+
+
+def add_thread(session, board_id, author_id, subject, body, html, at, import_key=None) -> Thread:
+    """Insert a thread and its opening post, keeping the board's counters (not the author's)."""
+    thread = Thread(
+        board_id=board_id,
+        author_id=author_id,
+        subject=subject,
+        slug=slugify(subject),
+        post_count=1,
+        last_posted_at=at,
+        created_at=at,
+        import_key=import_key,
+    )
+    session.add(thread)
+    session.flush()
+    post = Post(
+        thread_id=thread.id,
+        author_id=author_id,
+        position=1,
+        subject=subject,
+        body_source=body,
+        body_html=html,
+        created_at=at,
+    )
+    session.add(post)
+    session.flush()
+    thread.last_post_id = post.id
+    session.execute(
+        update(Board)
+        .where(Board.id == board_id)
+        .values(
+            thread_count=Board.thread_count + 1,
+            post_count=Board.post_count + 1,
+            last_post_id=post.id,
+        )
+    )
+    return thread
+
+
+def reply(author: Member, thread: Thread, body: str, *, at: datetime | None = None) -> Post:
+    """Add a reply at the next position; the thread row's counter hands out positions atomically."""
+    if not permissions.can_reply(author, thread):
+        if thread.is_locked:
+            raise ThreadLocked("This thread is locked; it takes no more replies.")
+        raise NotAllowed("You cannot reply to this thread.")
+    body = check_body(body)
+    html = render_body(body)
+    author_id, thread_id = author.id, thread.id
+    with write_transaction() as session:
+        post = add_reply(session, thread_id, author_id, body, html, at or utcnow())
+        _count_post(author_id, +1)
+    return post
+
+
+def add_reply(session, thread_id, author_id, body, html, at) -> Post:
+    """Insert a reply at the next position, keeping thread and board counters (not the author's)."""
+    position, subject, board_id = session.execute(
+        update(Thread)
+        .where(Thread.id == thread_id)
+        .values(post_count=Thread.post_count + 1, last_posted_at=at)
+        .returning(Thread.post_count, Thread.subject, Thread.board_id)
+    ).one()
+    post = Post(
+        thread_id=thread_id,
+        author_id=author_id,
+        position=position,
+        subject=reply_subject(subject),
+        body_source=body,
+        body_html=html,
+        created_at=at,
+    )
+    session.add(post)
+    session.flush()
+    session.execute(update(Thread).where(Thread.id == thread_id).values(last_post_id=post.id))
+    session.execute(
+        update(Board)
+        .where(Board.id == board_id)
+        .values(post_count=Board.post_count + 1, last_post_id=post.id)
+    )
+    return post
+
+
+def _count_post(member_id: int, delta: int) -> None:
+    db.session.execute(
+        update(Member).where(Member.id == member_id).values(post_count=Member.post_count + delta)
+    )
+    refresh_rank(member_id)
+
+
+def edit_post(editor: Member, post: Post, body: str, subject: str | None = None) -> Post:
+    """Change a post's body (and, on an opening post, the thread's subject)."""
+    window = timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
+    if not permissions.can_edit(editor, post, window):
+        if post.author_id == editor.id and not post.is_removed:
+            raise EditWindowClosed("Posts can be edited for 30 minutes after posting.")
+        raise NotAllowed("You cannot edit this post.")
+    body = check_body(body)
+    html = render_body(body)
+    new_subject = check_subject(subject) if subject is not None and post.position == 1 else None
+    editor_id, post_id = editor.id, post.id
+    with write_transaction() as session:
+        post = session.get(Post, post_id)
+        post.body_source, post.body_html = body, html
+        post.edited_at, post.edited_by_id = utcnow(), editor_id
+        if new_subject and new_subject != post.thread.subject:
+            _rename_thread(session, post.thread, new_subject)
+    return post
+
+
+def _rename_thread(session, thread: Thread, subject: str) -> None:
+    """New subject and slug (old slugs redirect by id); replies follow as "Re: <subject>"."""
+    old_reply_subject = reply_subject(thread.subject)
+    thread.subject, thread.slug = subject, slugify(subject)
+    session.execute(
+        update(Post).where(Post.thread_id == thread.id, Post.position == 1).values(subject=subject)
+    )
+    session.execute(
+        update(Post)
+        .where(Post.thread_id == thread.id, Post.subject == old_reply_subject)
+        .values(subject=reply_subject(subject))
+    )
+
+
+def set_removed(moderator: Member, post: Post, removed: bool) -> None:
+    """Remove or restore a post; it keeps its number, and the author's visible-post count follows."""
+    if not permissions.can_moderate(moderator):
+        raise NotAllowed("Only moderators remove and restore posts.")
+    post_id = post.id
+    with write_transaction() as session:
+        post = session.get(Post, post_id)
+        if post.is_removed == removed:
+            return
+        post.is_removed = removed
+        delta = -1 if removed else +1
+        session.execute(
+            update(Board)
+            .where(Board.id == post.thread.board_id)
+            .values(post_count=Board.post_count + delta)
+        )
+        if post.position == 1:
+            post.thread.is_hidden = removed
+            session.execute(
+                update(Board)
+                .where(Board.id == post.thread.board_id)
+                .values(thread_count=Board.thread_count + delta)
+            )
+        _count_post(post.author_id, delta)
+
+
+def give_kudos(member: Member, post: Post) -> bool:
+    """One kudos per member per post; returns False when it was already given."""
+    if not permissions.can_give_kudos(member, post):
+        raise NotAllowed("You cannot give kudos to this post.")
+    member_id, post_id, author_id = member.id, post.id, post.author_id
+    try:
+        with write_transaction() as session:
+            session.add(Kudos(member_id=member_id, post_id=post_id))
+            session.flush()
+            _count_kudos(post_id, author_id, +1)
+    except IntegrityError:  # the primary key says it is already there
+        return False
+    return True
+
+
+def take_back_kudos(member: Member, post: Post) -> bool:
+    """Withdraw a kudos; returns False when there was none to take back."""
+    member_id, post_id, author_id = member.id, post.id, post.author_id
+    with write_transaction() as session:
+        deleted = session.execute(
+            delete(Kudos).where(Kudos.member_id == member_id, Kudos.post_id == post_id)
+        ).rowcount
+        if deleted:
+            _count_kudos(post_id, author_id, -1)
+    return bool(deleted)
+
+
+def _count_kudos(post_id: int, author_id: int, delta: int) -> None:
+    db.session.execute(
+        update(Post).where(Post.id == post_id).values(kudos_count=Post.kudos_count + delta)
+    )
+    db.session.execute(
+        update(Member)
+        .where(Member.id == author_id)
+        .values(kudos_received=Member.kudos_received + delta)
+    )
+    refresh_rank(author_id)
+
+
+def kudos_given(member: Member | None, post_ids: list[int]) -> set[int]:
+    """Which of these posts the member has given kudos to (one query for a whole page)."""
+    if member is None or not member.is_authenticated or not post_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Kudos.post_id).where(Kudos.member_id == member.id, Kudos.post_id.in_(post_ids))
+        )
+    )
+
+
+def page_count(post_count: int, per_page: int) -> int:
+    return max(1, -(-post_count // per_page))
+
+
+def thread_page(thread: Thread, page: int, per_page: int) -> list[Post]:
+    """Posts of page K by stored position (an index range, not an OFFSET scan), authors joined."""
+    first = (page - 1) * per_page + 1
+    return list(
+        db.session.scalars(
+            select(Post)
+            .where(Post.thread_id == thread.id, Post.position.between(first, first + per_page - 1))
+            .options(joinedload(Post.author), joinedload(Post.edited_by))
+            .order_by(Post.position)
+        ).unique()
+    )
+
+
+def board_threads(board: Board, page: int, per_page: int) -> tuple[list[Thread], int]:
+    """Visible threads of a board, pinned first then latest activity, and the page count."""
+    threads = db.session.scalars(
+        select(Thread)
+        .where(Thread.board_id == board.id, Thread.is_hidden.is_(False))
+        .options(joinedload(Thread.author), joinedload(Thread.last_post).joinedload(Post.author))
+        .order_by(Thread.is_pinned.desc(), Thread.last_posted_at.desc(), Thread.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).unique()
+    return list(threads), page_count(board.thread_count, per_page)

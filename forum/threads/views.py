@@ -1,0 +1,263 @@
+"""Reading and posting views: parse the form, call one service, render or redirect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from forum import markup, permissions
+from forum.database import utcnow
+from forum.errors import ForumError, InvalidInput
+from forum.extensions import db, limiter
+from forum.models import Board, Member, Post, Thread
+from forum.threads import bp, services
+from forum.threads.forms import ButtonForm, EditForm, ReplyForm, ThreadForm
+from forum.threads.links import post_url, thread_url
+
+
+def posting_limit() -> str:
+    """A post every 5 s per member, every 30 s during a member's first day."""
+    if current_user.is_authenticated and utcnow() - current_user.created_at < timedelta(days=1):
+        return "1/30 seconds"
+    return "1/5 seconds"
+
+
+def _posted(response) -> bool:
+    return response.status_code in (302, 303)
+
+
+limit_posting = limiter.limit(
+    posting_limit,
+    methods=["POST"],
+    exempt_when=lambda: "preview" in request.form,
+    deduct_when=_posted,
+    error_message="You are posting too fast.",
+)
+
+
+@dataclass
+class PageContext:
+    """What the post macro needs to know about the viewer, computed once per page."""
+
+    member: Member
+    kudos_given: set[int]
+    can_moderate: bool
+    can_reply: bool
+    edit_window: timedelta
+    button_form: ButtonForm
+
+    @classmethod
+    def for_thread(cls, thread: Thread, posts: list[Post]) -> PageContext:
+        return cls(
+            member=current_user,
+            kudos_given=services.kudos_given(current_user, [p.id for p in posts]),
+            can_moderate=permissions.can_moderate(current_user),
+            can_reply=permissions.can_reply(current_user, thread),
+            edit_window=timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"]),
+            button_form=ButtonForm(),
+        )
+
+    def can_edit(self, post: Post) -> bool:
+        return permissions.can_edit(self.member, post, self.edit_window)
+
+
+def _visible_thread(thread_id: int) -> Thread:
+    thread = db.get_or_404(Thread, thread_id)
+    if thread.is_hidden and not permissions.can_moderate(current_user):
+        abort(404)
+    return thread
+
+
+def _visible_post(post_id: int) -> Post:
+    post = db.get_or_404(Post, post_id, options=[joinedload(Post.thread)])
+    _visible_thread(post.thread_id)
+    return post
+
+
+@bp.get("/")
+def index():
+    boards = db.session.scalars(
+        select(Board)
+        .options(
+            joinedload(Board.last_post).joinedload(Post.author),
+            joinedload(Board.last_post).joinedload(Post.thread),
+        )
+        .order_by(Board.position, Board.name)
+    ).unique()
+    return render_template("threads/index.html", boards=list(boards))
+
+
+@bp.get("/b/<slug>")
+def board(slug: str):
+    board = db.first_or_404(select(Board).where(Board.slug == slug))
+    page = request.args.get("page", 1, type=int)
+    threads, pages = services.board_threads(
+        board, max(page, 1), current_app.config["THREADS_PER_PAGE"]
+    )
+    if page < 1 or page > pages:
+        abort(404)
+    return render_template(
+        "threads/board.html",
+        board=board,
+        threads=threads,
+        page=page,
+        pages=pages,
+        page_url=lambda p: url_for("threads.board", slug=board.slug, page=p if p > 1 else None),
+    )
+
+
+@bp.get("/t/<int:thread_id>")
+@bp.get("/t/<int:thread_id>-<slug>")
+def thread(thread_id: int, slug: str | None = None):
+    thread = _visible_thread(thread_id)
+    page = request.args.get("page", 1, type=int)
+    if slug != thread.slug:
+        return redirect(
+            url_for(
+                "threads.thread",
+                thread_id=thread.id,
+                slug=thread.slug,
+                page=page if page > 1 else None,
+            ),
+            301,
+        )
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    pages = services.page_count(thread.post_count, per_page)
+    if page < 1 or page > pages:
+        abort(404)
+    posts = services.thread_page(thread, page, per_page)
+    return render_template(
+        "threads/thread.html",
+        thread=thread,
+        posts=posts,
+        page=page,
+        pages=pages,
+        page_url=lambda p: thread_url(thread, p),
+        ctx=PageContext.for_thread(thread, posts),
+        reply_form=ReplyForm(),
+    )
+
+
+@bp.get("/p/<int:post_id>")
+def permalink(post_id: int):
+    post = _visible_post(post_id)
+    return redirect(post_url(post))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@limit_posting
+def new_thread():
+    boards = list(db.session.scalars(select(Board).order_by(Board.position, Board.name)))
+    form = ThreadForm()
+    form.board.choices = [(b.id, b.name) for b in boards]
+    if request.method == "GET" and (chosen := request.args.get("board")):
+        form.board.data = next((b.id for b in boards if b.slug == chosen), None)
+    preview = None
+    if form.validate_on_submit():
+        if form.preview.data:
+            preview = markup.render_markdown(form.body.data)
+        else:
+            board = db.session.get(Board, form.board.data)
+            try:
+                thread = services.create_thread(
+                    current_user, board, form.subject.data, form.body.data
+                )
+            except InvalidInput as exc:
+                form.body.errors.append(str(exc))
+            except ForumError as exc:
+                abort(403, str(exc))
+            else:
+                return redirect(thread_url(thread))
+    status = 400 if form.errors else 200
+    return render_template("threads/new_thread.html", form=form, preview=preview), status
+
+
+@bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])
+@login_required
+@limit_posting
+def reply(thread_id: int):
+    thread = _visible_thread(thread_id)
+    if not permissions.can_reply(current_user, thread):
+        abort(403, "This thread is locked." if thread.is_locked else "You cannot reply here.")
+    form = ReplyForm()
+    if request.method == "GET" and (quoted_id := request.args.get("quote", type=int)):
+        quoted = db.session.get(Post, quoted_id)
+        if quoted is not None and quoted.thread_id == thread.id and not quoted.is_removed:
+            form.body.data = markup.quote_for_reply(quoted.author.display_name, quoted.body_source)
+    preview = None
+    if form.validate_on_submit():
+        if form.preview.data:
+            preview = markup.render_markdown(form.body.data)
+        else:
+            try:
+                post = services.reply(current_user, thread, form.body.data)
+            except InvalidInput as exc:
+                form.body.errors.append(str(exc))
+            except ForumError as exc:
+                abort(403, str(exc))
+            else:
+                return redirect(post_url(post))
+    status = 400 if form.errors else 200
+    return render_template("threads/reply.html", thread=thread, form=form, preview=preview), status
+
+
+@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(post_id: int):
+    post = _visible_post(post_id)
+    window = timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
+    if not permissions.can_edit(current_user, post, window):
+        abort(403, "You can no longer edit this post.")
+    form = EditForm(obj=None)
+    if request.method == "GET":
+        form.body.data = post.body_source
+        form.subject.data = post.thread.subject if post.position == 1 else ""
+    preview = None
+    if form.validate_on_submit():
+        if form.preview.data:
+            preview = markup.render_markdown(form.body.data)
+        else:
+            subject = form.subject.data if post.position == 1 else None
+            try:
+                post = services.edit_post(current_user, post, form.body.data, subject)
+            except InvalidInput as exc:
+                form.body.errors.append(str(exc))
+            except ForumError as exc:
+                abort(403, str(exc))
+            else:
+                flash("Your changes are saved.", "success")
+                return redirect(post_url(post))
+    status = 400 if form.errors else 200
+    return render_template("threads/edit.html", post=post, form=form, preview=preview), status
+
+
+@bp.post("/p/<int:post_id>/kudos")
+@login_required
+@limiter.limit("50/day", deduct_when=_posted, error_message="That is 50 kudos today.")
+def give_kudos(post_id: int):
+    post = _visible_post(post_id)
+    if not ButtonForm().validate_on_submit():
+        flash("That form had expired; please try again.", "warning")
+        return redirect(post_url(post))
+    try:
+        services.give_kudos(current_user, post)
+    except ForumError as exc:
+        abort(403, str(exc))
+    return redirect(post_url(post))
+
+
+@bp.post("/p/<int:post_id>/kudos/take-back")
+@login_required
+def take_back_kudos(post_id: int):
+    post = _visible_post(post_id)
+    if ButtonForm().validate_on_submit():
+        services.take_back_kudos(current_user, post)
+    else:
+        flash("That form had expired; please try again.", "warning")
+    return redirect(post_url(post))
