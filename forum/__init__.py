@@ -21,7 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     load_config(app, config)
 
-    from forum import web
+    from forum import search, web
     from forum.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -30,18 +30,23 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     web.init_app(app)
+    search.init_app(app)
 
     from forum.auth import bp as auth_bp
     from forum.members import bp as members_bp
     from forum.moderation import bp as moderation_bp
+    from forum.search.views import bp as search_bp
     from forum.threads import bp as threads_bp
 
     app.register_blueprint(threads_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(search_bp)
 
     from forum.cli import forum_cli
+    from forum.search.cli import search_cli
 
     app.cli.add_command(forum_cli)
+    app.cli.add_command(search_cli)
     return app

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from forum.extensions import db
+from forum.search import get_search
 
 forum_cli = AppGroup("forum", help="Set up and maintain the forum.")
 
@@ -32,7 +33,11 @@ def _count_lines(path: Path) -> int:
 def run_import(path: Path):
     from forum.importer import import_file
 
-    with click.progressbar(length=_count_lines(path), label=f"Importing {path.name}") as bar:
+    try:  # reads the whole file once, so an unreadable one fails before anything is imported
+        lines = _count_lines(path)
+    except (OSError, EOFError) as exc:  # not gzip, truncated, unreadable
+        raise click.ClickException(f"cannot read {path.name}: {exc}") from exc
+    with click.progressbar(length=lines, label=f"Importing {path.name}") as bar:
         report = import_file(path, progress=bar.update)
     _echo_report(report)
     return report
@@ -58,6 +63,12 @@ def demo_command() -> None:
     if board is not None and not board.description:
         board.description = "Questions and answers about finding and doing freelance work."
         db.session.commit()
+    search = get_search()
+    if not search.backend.exists():
+        click.echo("Building the search index…")
+        search.rebuild()
+    else:
+        search.drain(lock_timeout=30)
 
 
 @forum_cli.command("create-admin")

@@ -22,6 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from forum import create_app
+from forum.search import get_search
 
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL", "")
 REQUIRE_SERVICES = os.environ.get("FORUM_REQUIRE_SERVICES") == "1"
@@ -35,13 +36,14 @@ def need_service(reason: str) -> None:
     pytest.skip(reason)
 
 
-def testing_config(database_url: str, tmp_path: Path) -> dict:
+def config_for_tests(database_url: str, tmp_path: Path) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
         "RATELIMIT_ENABLED": False,
+        "SEARCH_SPELLING_REFRESH_SECONDS": 0,
         # argon2id stays argon2id, just cheap enough for a test suite
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
@@ -52,7 +54,7 @@ def testing_config(database_url: str, tmp_path: Path) -> dict:
 def migrate(database_url: str, tmp_path: Path) -> None:
     from flask_migrate import upgrade
 
-    app = create_app(testing_config(database_url, tmp_path))
+    app = create_app(config_for_tests(database_url, tmp_path))
     with app.app_context():
         upgrade()
         from forum.extensions import db
@@ -120,16 +122,36 @@ def database_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(testing_config(database_url, tmp_path))
+    app = create_app(config_for_tests(database_url, tmp_path))
     from forum.extensions import db
     from forum.reputation.services import seed_default_ladder
 
     with app.app_context():
         seed_default_ladder()  # PostgreSQL was emptied; the SQLite copy already has it
         db.session.commit()
+    get_search(app).rebuild()  # an empty index in tmp_path: search is on in every test
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> Iterator:
+    """Build another app on the test's database with config overrides (rate limits on, HTTPS...)."""
+    from forum.extensions import db
+
+    made: list[Flask] = []
+
+    def build(**overrides) -> Flask:
+        app = create_app(config_for_tests(database_url, tmp_path) | overrides)
+        get_search(app).rebuild()
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture
@@ -249,15 +271,24 @@ def make_thread(
     replies: int = 0,
     reply_author_id: int | None = None,
 ) -> int:
-    """A thread with n replies, made through the posting services; returns the thread id."""
+    """A thread with n replies, made through the posting services; returns the thread id.
+
+    The index catches up once at the end (one drain instead of one per reply) to keep tests quick.
+    """
     from forum.extensions import db
     from forum.models import Board, Member
     from forum.threads import services
 
-    with app.app_context():
-        author = db.session.get(Member, author_id)
-        thread = services.create_thread(author, db.session.get(Board, board_id), subject, body)
-        replier = db.session.get(Member, reply_author_id or author_id)
-        for n in range(replies):
-            services.reply(replier, thread, f"Reply number {n + 1}")
-        return thread.id
+    app.config["SEARCH_DRAIN_AFTER_COMMIT"] = False
+    try:
+        with app.app_context():
+            author = db.session.get(Member, author_id)
+            thread = services.create_thread(author, db.session.get(Board, board_id), subject, body)
+            replier = db.session.get(Member, reply_author_id or author_id)
+            for n in range(replies):
+                services.reply(replier, thread, f"Reply number {n + 1}")
+            thread_id = thread.id
+    finally:
+        app.config["SEARCH_DRAIN_AFTER_COMMIT"] = True
+    get_search(app).drain()
+    return thread_id

@@ -1,1 +1,33 @@
-"""Full-text search behind one small interface."""
+"""Full-text search behind one small interface: forum code calls get_search(), never Whoosh."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from forum.search.service import SearchService
+
+EXTENSION = "forum_search"
+
+
+def init_app(app: Flask) -> None:
+    from forum.extensions import db
+    from forum.search import hooks
+    from forum.search.index import WhooshIndex
+
+    app.config.setdefault("SEARCH_LOCK_TIMEOUT", 0.5)
+    app.config.setdefault("SEARCH_DRAIN_AFTER_COMMIT", True)
+    app.config.setdefault("SEARCH_SPELLING_REFRESH_SECONDS", 60.0)
+    with app.app_context():
+        engine = db.engine
+    backend = WhooshIndex(app.config["SEARCH_INDEX_DIR"], app.config["SEARCH_LOCK_TIMEOUT"])
+    app.extensions[EXTENSION] = SearchService(
+        backend,
+        session_factory=lambda: Session(engine),
+        spelling_refresh_seconds=app.config["SEARCH_SPELLING_REFRESH_SECONDS"],
+    )
+    hooks.register()
+
+
+def get_search(app: Flask | None = None) -> SearchService:
+    return (app or current_app).extensions[EXTENSION]

@@ -1,0 +1,52 @@
+"""`flask --app forum search rebuild|check|drain`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from forum.search import get_search
+
+search_cli = AppGroup("search", help="Build, check and catch up the search index.")
+
+
+@search_cli.command("rebuild")
+def rebuild_command() -> None:
+    """Build a new index generation from the database and switch to it atomically."""
+    service = get_search()
+    with click.progressbar(length=service.count_searchable(), label="Indexing posts") as bar:
+        count = service.rebuild(progress=bar.update)
+    click.echo(f"Indexed {count:,} posts; {service.pending()} changes still pending.")
+
+
+@search_cli.command("drain")
+def drain_command() -> None:
+    """Apply the changes waiting in the index outbox."""
+    result = get_search().drain(lock_timeout=30)
+    click.echo(f"Applied {result.applied:,} changes; {result.pending:,} pending.")
+    if result.skipped_because:
+        raise click.ClickException(result.skipped_because)
+
+
+@search_cli.command("check")
+@click.option("--repair", is_flag=True, help="Queue and apply what is missing, stale or stray.")
+def check_command(repair: bool) -> None:
+    """Compare the index with the database; exit 1 when they differ."""
+    service = get_search()
+    if not service.backend.exists():
+        raise click.ClickException("There is no index yet: run `flask --app forum search rebuild`.")
+    with click.progressbar(length=service.count_searchable(), label="Checking posts") as bar:
+        report = service.check(repair=repair, progress=bar.update)
+    for label, ids in (
+        ("missing", report.missing),
+        ("stale", report.stale),
+        ("stray", report.stray),
+    ):
+        shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
+        click.echo(f"{label}: {len(ids)}{' (' + shown + ')' if ids else ''}")
+    if report.clean:
+        click.echo("The index matches the database.")
+    elif repair:
+        click.echo("Repaired: the changes were queued and applied.")
+    else:
+        raise click.ClickException("The index differs from the database (run with --repair).")

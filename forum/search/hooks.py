@@ -1,0 +1,84 @@
+"""Session listeners that keep the index following the database through the outbox.
+
+after_flush writes "post N changed" rows in the same transaction as the change (so a rollback
+takes them away); after_commit asks the search service to drain; a kudos or a counter, which
+change by bulk UPDATE and touch no searchable field, write nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, has_app_context
+from sqlalchemy import event, insert, inspect, literal, select
+from sqlalchemy.orm import Session
+
+from forum.database import utcnow
+from forum.models import IndexOutbox, Member, Post, Thread
+
+log = logging.getLogger(__name__)
+PENDING = "search_outbox_written"
+POST_FIELDS = ("subject", "body_source", "is_removed", "thread_id", "author_id", "position")
+THREAD_FIELDS = ("subject", "board_id", "is_hidden", "solution_post_id")
+MEMBER_FIELDS = ("display_name", "handle")
+
+
+def _changed(obj, fields: tuple[str, ...]) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in fields)
+
+
+def queue_changes(session: Session, _flush_context) -> None:
+    post_ids = {o.id for o in session.new if isinstance(o, Post)}
+    post_ids |= {o.id for o in session.deleted if isinstance(o, Post)}
+    post_ids |= {o.id for o in session.dirty if isinstance(o, Post) and _changed(o, POST_FIELDS)}
+    thread_ids = {
+        o.id for o in session.dirty if isinstance(o, Thread) and _changed(o, THREAD_FIELDS)
+    }
+    member_ids = {
+        o.id for o in session.dirty if isinstance(o, Member) and _changed(o, MEMBER_FIELDS)
+    }
+    if not (post_ids or thread_ids or member_ids):
+        return
+    now = utcnow()
+    connection = session.connection()
+    if post_ids:
+        connection.execute(
+            insert(IndexOutbox), [{"post_id": i, "created_at": now} for i in sorted(post_ids)]
+        )
+    for column, ids in ((Post.thread_id, thread_ids), (Post.author_id, member_ids)):
+        if ids:
+            connection.execute(
+                insert(IndexOutbox).from_select(
+                    ["post_id", "created_at"],
+                    select(Post.id, literal(now, IndexOutbox.created_at.type)).where(
+                        column.in_(ids)
+                    ),
+                )
+            )
+    session.info[PENDING] = True
+
+
+def drain_after_commit(session: Session) -> None:
+    if not session.info.pop(PENDING, False) or not has_app_context():
+        return
+    service = current_app.extensions.get("forum_search")
+    if service is None or not current_app.config["SEARCH_DRAIN_AFTER_COMMIT"]:
+        return
+    try:
+        service.drain()
+    except Exception:  # the post is saved; its outbox row waits for the next drain
+        log.exception("draining the search outbox failed")
+
+
+def forget_pending(session: Session, _previous_transaction=None) -> None:
+    session.info.pop(PENDING, None)
+
+
+def register() -> None:
+    """Listen on every Session (idempotent: several apps in one process share the listeners)."""
+    if event.contains(Session, "after_flush", queue_changes):
+        return
+    event.listen(Session, "after_flush", queue_changes)
+    event.listen(Session, "after_commit", drain_after_commit)
+    event.listen(Session, "after_rollback", forget_pending)

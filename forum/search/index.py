@@ -1,0 +1,345 @@
+"""The Whoosh implementation of the search backend: schema, generations, locked writes, queries.
+
+Layout under the index directory: one folder per generation, CURRENT naming the live one
+(switched atomically by rename), REBUILDING while a new generation is being built, and
+drain.lock, the lock every writer of the live generation takes with a timeout.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from datetime import time as clock
+from pathlib import Path
+
+from markupsafe import Markup, escape
+from whoosh import highlight, index
+from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from whoosh.fields import BOOLEAN, DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.lang import porter2
+from whoosh.query import And, DateRange, Every, Or, Phrase, Query, Term
+
+from forum.search.documents import PostDocument
+from forum.search.query import ParsedQuery
+
+# Whoosh's default Porter stemmer turns "running" into "runn"; porter2 is right.
+ANALYZER = StemmingAnalyzer(stemfn=porter2.stem)
+NAME_ANALYZER = StandardAnalyzer(stoplist=None)
+SPELLING_FIELDS = ("spell_subject", "spell_body")
+
+
+def make_schema() -> Schema:
+    return Schema(
+        post_id=ID(unique=True, stored=True),
+        thread_id=NUMERIC(int, stored=True, sortable=True),
+        board=ID(stored=True),
+        board_name=STORED(),
+        author=ID(stored=True),
+        author_name=TEXT(analyzer=NAME_ANALYZER, stored=True, field_boost=0.5),
+        subject=TEXT(analyzer=ANALYZER, stored=True, field_boost=2.0, spelling=True),
+        body=TEXT(analyzer=ANALYZER, stored=True, spelling=True),
+        posted_at=DATETIME(stored=True, sortable=True),
+        position=NUMERIC(int, stored=True),
+        solved=BOOLEAN(stored=True),
+        digest=STORED(),
+    )
+
+
+class IndexMissing(Exception):
+    """There is no live generation yet: only the CLI builds one."""
+
+
+class IndexBusy(Exception):
+    """Another process holds the writer lock past our timeout."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    post_id: int
+    thread_id: int
+    position: int
+    subject: str
+    board: str
+    board_name: str
+    author: str
+    author_name: str
+    posted_at: datetime
+    solved: bool
+    score: float
+    snippet: Markup
+
+
+@dataclass(frozen=True)
+class HitPage:
+    hits: list[Hit]
+    total_threads: int
+
+
+class EscapingFormatter(highlight.Formatter):
+    """Highlights matched words with <mark>, escaping everything: snippets are never raw HTML."""
+
+    between = " … "
+
+    def _text(self, text: str) -> str:
+        return str(escape(text))
+
+    def format_token(self, text: str, token, replace: bool = False) -> str:
+        return f"<mark>{escape(highlight.get_text(text, token, replace))}</mark>"
+
+
+def _to_fields(doc: PostDocument) -> dict:
+    return {
+        "post_id": str(doc.post_id),
+        "thread_id": doc.thread_id,
+        "board": doc.board,
+        "board_name": doc.board_name,
+        "author": doc.author,
+        "author_name": doc.author_name,
+        "subject": doc.subject,
+        "body": doc.body,
+        "posted_at": doc.posted_at.astimezone(UTC).replace(tzinfo=None),
+        "position": doc.position,
+        "solved": doc.solved,
+        "digest": doc.digest,
+    }
+
+
+class WhooshIndex:
+    """The on-disk index. Each request opens its own searcher; writers lock with a timeout."""
+
+    def __init__(self, root: str | os.PathLike, lock_timeout: float = 0.5) -> None:
+        self.root = Path(root)
+        self.lock_timeout = lock_timeout
+        self._opened: tuple[str, index.Index] | None = None
+
+    # generations ---------------------------------------------------------------------------
+
+    def generation(self) -> str | None:
+        try:
+            name = (self.root / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name if name and (self.root / name).is_dir() else None
+
+    def exists(self) -> bool:
+        return self.generation() is not None
+
+    def rebuilding(self) -> bool:
+        return (self.root / "REBUILDING").exists()
+
+    def _open(self) -> index.Index:
+        name = self.generation()
+        if name is None:
+            raise IndexMissing(str(self.root))
+        if self._opened is None or self._opened[0] != name:
+            self._opened = (name, index.open_dir(str(self.root / name)))
+        return self._opened[1]
+
+    def version(self) -> tuple[str, int]:
+        """Changes whenever anything is committed (used to refresh the spelling vocabulary)."""
+        ix = self._open()
+        return self._opened[0], ix.latest_generation()
+
+    # locking -------------------------------------------------------------------------------
+
+    @contextmanager
+    def write_lock(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold drain.lock (flock, so a crashed holder frees it); IndexBusy after the timeout."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + (self.lock_timeout if timeout is None else timeout)
+        with open(self.root / "drain.lock", "a") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise IndexBusy(
+                            "the search index is being written by another process"
+                        ) from exc
+                    time.sleep(0.02)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # writing (callers hold write_lock) -----------------------------------------------------
+
+    def apply(self, documents: Mapping[int, PostDocument | None]) -> None:
+        """Index each document, or remove the post when its document is None, in one commit."""
+        ix = self._open()
+        writer = ix.writer(timeout=self.lock_timeout, compound=False)
+        try:
+            for post_id, doc in documents.items():
+                if doc is None:
+                    writer.delete_by_term("post_id", str(post_id))
+                else:
+                    writer.update_document(**_to_fields(doc))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def build_generation(self, documents: Iterable[PostDocument]) -> str:
+        """Write a whole new generation beside the live one; returns its name (not yet live)."""
+        name = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        path = self.root / name
+        path.mkdir(parents=True)
+        ix = index.create_in(str(path), make_schema())
+        writer = ix.writer(limitmb=256, compound=False)
+        try:
+            for doc in documents:
+                writer.add_document(**_to_fields(doc))
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        writer.commit()
+        return name
+
+    def mark_rebuilding(self, on: bool) -> None:
+        marker = self.root / "REBUILDING"
+        if on:
+            self.root.mkdir(parents=True, exist_ok=True)
+            marker.write_text(str(os.getpid()))
+        else:
+            marker.unlink(missing_ok=True)
+
+    def switch_to(self, name: str) -> None:
+        """Make a generation live with an atomic rename, then delete the older ones.
+
+        Searchers still open on an old generation keep their open files (POSIX), so deleting is safe.
+        """
+        tmp = self.root / f"CURRENT.{os.getpid()}"
+        tmp.write_text(name)
+        os.replace(tmp, self.root / "CURRENT")
+        for path in self.root.glob("gen-*"):
+            if path.name != name:
+                shutil.rmtree(path, ignore_errors=True)
+
+    # reading -------------------------------------------------------------------------------
+
+    def digests(self) -> dict[int, str]:
+        """post id -> digest of every document, for `search check`."""
+        with self._open().searcher() as searcher:
+            return {
+                int(fields["post_id"]): fields["digest"] for fields in searcher.all_stored_fields()
+            }
+
+    def vocabulary(self) -> dict[str, int]:
+        """Unstemmed words with their document frequencies, from the spelling fields."""
+        counts: dict[str, int] = {}
+        with self._open().searcher() as searcher:
+            reader = searcher.reader()
+            for fieldname in SPELLING_FIELDS:
+                if fieldname not in reader.schema:
+                    continue
+                for term, info in reader.iter_field(fieldname):
+                    word = term.decode() if isinstance(term, bytes) else term
+                    counts[word] = counts.get(word, 0) + info.doc_frequency()
+        return counts
+
+    def matches_stem(self, word: str) -> bool:
+        """Whether the word, stemmed as the index stems it, occurs anywhere ("interviewing")."""
+        terms = self.analyse(word)
+        with self._open().searcher() as searcher:
+            return bool(terms) and all(
+                searcher.doc_frequency("body", t) or searcher.doc_frequency("subject", t)
+                for t in terms
+            )
+
+    def analyse(self, text: str) -> list[str]:
+        """The index terms a word or phrase becomes (lower-cased, stop words dropped, stemmed)."""
+        return [token.text for token in ANALYZER(text)]
+
+    def to_query(self, parsed: ParsedQuery, any_word: bool = False) -> Query | None:
+        """All words must match (or any, for the fallback); phrases and filters always must."""
+        words = [self._word_query(word) for word in parsed.words]
+        words = [q for q in words if q is not None]
+        required: list[Query] = []
+        if words:
+            required.append(Or(words) if any_word else And(words))
+        for phrase in parsed.phrases:
+            terms = self.analyse(phrase)
+            if len(terms) == 1:
+                required.append(Or([Term("subject", terms[0]), Term("body", terms[0])]))
+            elif terms:
+                required.append(Or([Phrase("subject", terms), Phrase("body", terms)]))
+        if not required and not parsed.has_filters:
+            return None
+        if parsed.author:
+            required.append(Term("author", parsed.author))
+        if parsed.board:
+            required.append(Term("board", parsed.board))
+        if parsed.solved:
+            required.append(Term("solved", True))
+        if parsed.after or parsed.before:
+            start = datetime.combine(parsed.after, clock.min) if parsed.after else None
+            end = datetime.combine(parsed.before, clock.max) if parsed.before else None
+            required.append(DateRange("posted_at", start, end))
+        if not words and not parsed.phrases:
+            required.append(Every())
+        return And(required) if len(required) > 1 else required[0]
+
+    def _word_query(self, word: str) -> Query | None:
+        terms = self.analyse(word)
+        if not terms:
+            return None  # a stop word or a single letter
+        per_term = [
+            Or([Term("subject", t), Term("body", t), Term("author_name", word)]) for t in terms
+        ]
+        return per_term[0] if len(per_term) == 1 else And(per_term)
+
+    def search(self, query: Query, page: int, per_page: int, by_date: bool = False) -> HitPage:
+        """The best post of each matching thread, one page of threads, with highlighted snippets."""
+        with self._open().searcher() as searcher:
+            results = searcher.search(
+                query,
+                limit=None,
+                collapse="thread_id",
+                collapse_limit=1,
+                sortedby="posted_at" if by_date else None,
+                reverse=by_date,
+                terms=True,
+            )
+            results.formatter = EscapingFormatter()
+            results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
+            total = results.scored_length()
+            start = (page - 1) * per_page
+            hits = [self._hit(hit) for hit in results[start : start + per_page]]
+        return HitPage(hits=hits, total_threads=total)
+
+    def _hit(self, hit) -> Hit:
+        fields = hit.fields()
+        snippet = hit.highlights("body", top=2) or hit.highlights("subject", top=1)
+        if not snippet:
+            body = fields.get("body", "")
+            snippet = str(escape(body[:220])) + (" …" if len(body) > 220 else "")
+        return Hit(
+            post_id=int(fields["post_id"]),
+            thread_id=fields["thread_id"],
+            position=fields["position"],
+            subject=fields["subject"],
+            board=fields["board"],
+            board_name=fields["board_name"],
+            author=fields["author"],
+            author_name=fields["author_name"],
+            posted_at=fields["posted_at"].replace(tzinfo=UTC),
+            solved=fields["solved"],
+            score=float(hit.score or 0.0),
+            snippet=Markup(snippet),
+        )
+
+    def count(self, query: Query) -> int:
+        with self._open().searcher() as searcher:
+            return len(searcher.search(query, limit=1))

@@ -1,0 +1,391 @@
+"""The forum's search rules on top of a backend: the outbox drain, rebuilds, checks and the query flow.
+
+Indexing follows the database: a change writes an outbox row in its own transaction; after the
+commit the drain applies pending rows under the writer lock and deletes them. A held lock, a full
+disk or a crash leaves the rows for the next writer or `flask search drain`: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from markupsafe import escape
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, joinedload
+
+from forum.database import WRITE_OPTION, utcnow
+from forum.models import IndexOutbox, Post, SearchMiss, Thread
+from forum.search.documents import count_searchable, iter_documents, load_documents
+from forum.search.index import Hit, HitPage, IndexBusy, IndexMissing, WhooshIndex
+from forum.search.query import ParsedQuery, parse_query
+from forum.search.spelling import SpellingCorrector
+
+log = logging.getLogger(__name__)
+DRAIN_BATCH = 1000
+RARER_FACTOR = 20  # a known word this many times rarer than a close neighbour gets "Did you mean"
+
+
+@dataclass
+class SearchOutcome:
+    """Everything the search page and the API show for one query."""
+
+    query: str
+    parsed: ParsedQuery
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    corrected_query: str | None = None  # results shown are for this ("Showing results for")
+    suggestion: str | None = None  # "Did you mean"
+    any_word: bool = False  # no thread had every word; ranked by any word instead
+    index_missing: bool = False
+    notes: list[str] = field(default_factory=list)
+    threads: dict[int, Thread] = field(default_factory=dict)  # of the hits, for "N of M" and links
+
+
+@dataclass
+class DrainResult:
+    applied: int = 0
+    pending: int = 0
+    skipped_because: str | None = None
+
+
+@dataclass
+class CheckReport:
+    missing: list[int] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+    stray: list[int] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.stale or self.stray)
+
+
+class SearchService:
+    """The small interface the rest of the forum uses: drain, search, suggest, rebuild, check."""
+
+    def __init__(
+        self,
+        backend: WhooshIndex,
+        session_factory: Callable[[], Session],
+        spelling_refresh_seconds: float = 60.0,
+    ) -> None:
+        self.backend = backend
+        self.session_factory = session_factory
+        self.spelling_refresh_seconds = spelling_refresh_seconds
+        self._speller: tuple[object, float, SpellingCorrector] | None = None
+
+    # indexing ------------------------------------------------------------------------------
+
+    def drain(self, lock_timeout: float | None = None) -> DrainResult:
+        """Apply pending outbox rows to the live index; never raises for a busy or broken index."""
+        result = DrainResult()
+        if not self.backend.exists():
+            result.skipped_because = (
+                "the index has not been built (run `flask --app forum search rebuild`)"
+            )
+            result.pending = self.pending()
+            return result
+        try:
+            with self.backend.write_lock(lock_timeout):
+                # During a rebuild, rows are applied to the live index but kept for the new one.
+                keep_rows = self.backend.rebuilding()
+                last_id = 0
+                while True:
+                    applied, last_id = self._drain_batch(last_id, keep_rows)
+                    result.applied += applied
+                    if applied < DRAIN_BATCH:
+                        break
+        except IndexBusy as exc:
+            result.skipped_because = str(exc)
+        except (OSError, IndexMissing) as exc:
+            log.warning("search index write failed; the outbox keeps the changes: %s", exc)
+            result.skipped_because = f"the index could not be written: {exc}"
+        result.pending = self.pending()
+        return result
+
+    def _drain_batch(self, after_id: int, keep_rows: bool) -> tuple[int, int]:
+        with self.session_factory() as session:
+            rows = session.execute(
+                select(IndexOutbox.id, IndexOutbox.post_id)
+                .where(IndexOutbox.id > after_id)
+                .order_by(IndexOutbox.id)
+                .limit(DRAIN_BATCH)
+            ).all()
+            if not rows:
+                return 0, after_id
+            documents = load_documents(session, {row.post_id for row in rows})
+        self.backend.apply(documents)
+        if not keep_rows:
+            with self.session_factory() as session:
+                session.connection(execution_options={WRITE_OPTION: True})
+                session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_([r.id for r in rows])))
+                session.commit()
+        return len(rows), rows[-1].id
+
+    def pending(self) -> int:
+        with self.session_factory() as session:
+            return session.scalar(select(func.count()).select_from(IndexOutbox))
+
+    def rebuild(self, progress: Callable[[int], None] = lambda n: None) -> int:
+        """Build a new generation from the database beside the live one, switch to it, drain.
+
+        Search keeps answering from the old generation meanwhile; changes made during the build
+        stay in the outbox (the REBUILDING marker tells drains to keep them) and reach the new one.
+        """
+        backend = self.backend
+        backend.mark_rebuilding(True)
+        try:
+            with backend.write_lock(timeout=30):
+                pass  # a drain that began before the marker has finished
+            counted = 0
+
+            def documents():
+                nonlocal counted
+                with self.session_factory() as session:
+                    for doc in iter_documents(session):
+                        counted += 1
+                        if counted % 100 == 0:
+                            progress(100)
+                        yield doc
+                progress(counted % 100)
+
+            name = backend.build_generation(documents())
+            with backend.write_lock(timeout=30):
+                backend.switch_to(name)
+                backend.mark_rebuilding(False)
+        finally:
+            backend.mark_rebuilding(False)
+        self.drain(lock_timeout=30)
+        self._speller = None
+        return counted
+
+    def check(
+        self, repair: bool = False, progress: Callable[[int], None] = lambda n: None
+    ) -> CheckReport:
+        """Compare the index with the database: missing, stale and stray documents."""
+        indexed = self.backend.digests()
+        report = CheckReport()
+        with self.session_factory() as session:
+            for doc in iter_documents(session):
+                digest = indexed.pop(doc.post_id, None)
+                if digest is None:
+                    report.missing.append(doc.post_id)
+                elif digest != doc.digest:
+                    report.stale.append(doc.post_id)
+                progress(1)
+        report.stray = sorted(indexed)
+        if repair and not report.clean:
+            self.queue(report.missing + report.stale + report.stray)
+            self.drain(lock_timeout=30)
+        return report
+
+    def queue(self, post_ids: list[int]) -> None:
+        with self.session_factory() as session:
+            session.connection(execution_options={WRITE_OPTION: True})
+            session.execute(IndexOutbox.__table__.insert(), [{"post_id": i} for i in post_ids])
+            session.commit()
+
+    def record_miss(self, text: str) -> None:
+        """Count a search that found nothing, so moderators see what members could not find."""
+        query = " ".join(text.lower().split())[:255]
+        if not query:
+            return
+        with self.session_factory() as session:
+            connection = session.connection(execution_options={WRITE_OPTION: True})
+            dialect_insert = (
+                sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+            )
+            now = utcnow()
+            statement = dialect_insert(SearchMiss).values(
+                query=query, count=1, last_searched_at=now
+            )
+            session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[SearchMiss.query],
+                    set_={"count": SearchMiss.count + 1, "last_searched_at": now},
+                )
+            )
+            session.commit()
+
+    def misses(self, limit: int = 100) -> list[SearchMiss]:
+        with self.session_factory() as session:
+            return list(
+                session.scalars(
+                    select(SearchMiss)
+                    .order_by(SearchMiss.count.desc(), SearchMiss.last_searched_at.desc())
+                    .limit(limit)
+                )
+            )
+
+    def count_searchable(self) -> int:
+        with self.session_factory() as session:
+            return count_searchable(session)
+
+    # spelling ------------------------------------------------------------------------------
+
+    def speller(self) -> SpellingCorrector:
+        """The corrector over the index's own unstemmed vocabulary, rebuilt when the index changed
+        (at most once per refresh interval: the vocabulary drifts slowly)."""
+        version = self.backend.version()
+        now = time.monotonic()
+        if self._speller is not None:
+            cached_version, built_at, speller = self._speller
+            if cached_version == version or now - built_at < self.spelling_refresh_seconds:
+                return speller
+        speller = SpellingCorrector.from_counts(self.backend.vocabulary())
+        self._speller = (version, now, speller)
+        return speller
+
+    def suggest(self, word: str) -> str:
+        """The best spelling of a word from the index's vocabulary (the word itself if known)."""
+        try:
+            return self.speller().correct(word.lower())
+        except IndexMissing:
+            return word
+
+    def _corrections(
+        self, parsed: ParsedQuery, speller: SpellingCorrector, rare_too: bool
+    ) -> tuple[str, ...]:
+        corrected = []
+        for word in parsed.words:
+            better = word
+            if not speller.is_known(word):
+                if not self.backend.matches_stem(word):
+                    better = speller.correct(word)
+            elif rare_too:
+                for candidate in speller.suggest(word, limit=3):
+                    if candidate != word and speller.frequency(candidate) > RARER_FACTOR * max(
+                        speller.frequency(word), 1
+                    ):
+                        better = candidate
+                        break
+            corrected.append(better)
+        return tuple(corrected)
+
+    # searching -----------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        page: int = 1,
+        per_page: int = 10,
+        by_date: bool = False,
+        literal: bool = False,
+    ) -> SearchOutcome:
+        """The query flow: all words; else the corrected words; else any word. Never raises."""
+        parsed = parse_query(text)
+        outcome = SearchOutcome(query=text, parsed=parsed, page=page, notes=list(parsed.notes))
+        if parsed.is_empty:
+            if text.strip():
+                outcome.notes.append(
+                    "Type a word to search for (symbols on their own are ignored)."
+                )
+            return outcome
+        if not self.backend.exists():
+            outcome.index_missing = True
+            return self._database_search(outcome, per_page)
+        backend = self.backend
+        query = backend.to_query(parsed)
+        if query is None:
+            outcome.notes.append("Those words are too common to search for on their own.")
+            return outcome
+        found = backend.search(query, page, per_page, by_date)
+        speller = self.speller() if parsed.words else None
+        if found.total_threads == 0 and speller is not None and not literal:
+            corrected = parsed.with_words(self._corrections(parsed, speller, rare_too=False))
+            if corrected.words != parsed.words:
+                retry = backend.search(backend.to_query(corrected), page, per_page, by_date)
+                if retry.total_threads:
+                    outcome.corrected_query = corrected.text()
+                    found = retry
+        if found.total_threads == 0 and len(parsed.words) > 1:
+            fallback = backend.search(
+                backend.to_query(parsed, any_word=True), page, per_page, by_date
+            )
+            if fallback.total_threads:
+                outcome.any_word = True
+                found = fallback
+        if speller is not None and outcome.corrected_query is None:
+            better = parsed.with_words(self._corrections(parsed, speller, rare_too=True))
+            if better.words != parsed.words:
+                outcome.suggestion = better.text()
+        return self._finish(outcome, found, per_page)
+
+    def _finish(self, outcome: SearchOutcome, found: HitPage, per_page: int) -> SearchOutcome:
+        if found.hits:
+            with self.session_factory() as session:
+                threads = session.scalars(
+                    select(Thread).where(Thread.id.in_({hit.thread_id for hit in found.hits}))
+                ).all()
+                session.expunge_all()
+            outcome.threads = {thread.id: thread for thread in threads}
+        # a hit whose thread has gone since it was indexed is dropped rather than linked
+        outcome.hits = [hit for hit in found.hits if hit.thread_id in outcome.threads]
+        outcome.total = found.total_threads
+        outcome.pages = max(1, -(-found.total_threads // per_page))
+        return outcome
+
+    def _database_search(self, outcome: SearchOutcome, per_page: int) -> SearchOutcome:
+        """Without an index: a plain substring match, newest threads first (no ranking, no stems)."""
+        parsed = outcome.parsed
+        terms = list(parsed.words) + list(parsed.phrases)
+        with self.session_factory() as session:
+            conditions = [
+                or_(
+                    Post.subject.ilike(f"%{_like(term)}%", escape="\\"),
+                    Post.body_source.ilike(f"%{_like(term)}%", escape="\\"),
+                )
+                for term in terms
+            ]
+            best = (
+                select(func.max(Post.id).label("post_id"))
+                .join(Post.thread)
+                .where(Post.is_removed.is_(False), Thread.is_hidden.is_(False), *conditions)
+                .group_by(Post.thread_id)
+                .subquery()
+            )
+            total = session.scalar(select(func.count()).select_from(best))
+            posts = (
+                session.scalars(
+                    select(Post)
+                    .where(Post.id.in_(select(best.c.post_id)))
+                    .options(
+                        joinedload(Post.thread).joinedload(Thread.board), joinedload(Post.author)
+                    )
+                    .order_by(Post.created_at.desc())
+                    .limit(per_page)
+                    .offset((outcome.page - 1) * per_page)
+                )
+                .unique()
+                .all()
+            )
+            hits = [_database_hit(post) for post in posts]
+        return self._finish(outcome, HitPage(hits=hits, total_threads=total), per_page)
+
+
+def _like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _database_hit(post: Post) -> Hit:
+    body = post.body_source
+    return Hit(
+        post_id=post.id,
+        thread_id=post.thread_id,
+        position=post.position,
+        subject=post.subject,
+        board=post.thread.board.slug,
+        board_name=post.thread.board.name,
+        author=post.author.handle,
+        author_name=post.author.display_name,
+        posted_at=post.created_at,
+        solved=post.thread.solution_post_id is not None,
+        score=0.0,
+        snippet=escape(body[:220]) + (" …" if len(body) > 220 else ""),
+    )
