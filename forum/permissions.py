@@ -40,3 +40,10 @@ def can_give_kudos(member: Member | None, post: Post) -> bool:
         and post.author_id != member.id
         and not post.is_removed
     )
+
+
+def can_accept_solution(member: Member | None, thread: Thread) -> bool:
+    """The member who asked, or a moderator."""
+    if can_moderate(member):
+        return True
+    return can_post(member) and thread.author_id == member.id

@@ -177,9 +177,10 @@ def csrf_token(client: FlaskClient, page: str = "/login") -> str:
     return match[1] or match[2]
 
 
-def post_form(client: FlaskClient, url: str, data: dict | None = None, **kwargs):
-    """Submit a form as a browser would: with the session's CSRF token."""
-    return client.post(url, data={"csrf_token": csrf_token(client), **(data or {})}, **kwargs)
+def post_form(client: FlaskClient, url: str, data: dict | None = None, prefix: str = "", **kwargs):
+    """Submit a form as a browser would: with the session's CSRF token (prefixed like its form)."""
+    field = f"{prefix}-csrf_token" if prefix else "csrf_token"
+    return client.post(url, data={field: csrf_token(client), **(data or {})}, **kwargs)
 
 
 def make_member(

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import COOKIE_NAME, current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 
 from forum.auth import bp, services
 from forum.auth.forms import ChangePasswordForm, LoginForm, LogoutForm, RegisterForm
 from forum.errors import InvalidInput
 from forum.extensions import limiter
+from forum.web import keeps_form_on_csrf_failure
 
 
 def safe_next(target: str | None) -> str:
-    """A same-site path to go to after logging in; anything else goes home."""
+    """A path to one of this site's pages to go to after logging in; anything else goes home."""
     home = url_for("threads.index")
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return home
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or any(ord(c) < 32 or c == "\\" for c in target):
+        return home
+    # Only a path a page answers: "/https://evil.example", "/%5cevil.example" and friends are
+    # no page of ours (a 404 at best, a redirect off the site behind a decoding proxy at worst).
+    try:
+        current_app.create_url_adapter(request).match(unquote(parts.path), method="GET")
+    except HTTPException:
         return home
     return target
 
@@ -31,6 +39,7 @@ def _log_in(member, remember: bool) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
@@ -46,6 +55,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
 @limiter.limit(
     "6/minute;30/hour",
     key_func=lambda: f"login-ip:{request.remote_addr}",
@@ -57,17 +67,11 @@ def login():
         member = services.authenticate(form.handle.data, form.password.data)
         if member is None:
             form.password.errors.append("That handle and password don't match.")
-        elif member.is_suspended():
-            form.handle.errors.append(_suspension_message(member))
         else:
+            # A suspended member may log in to read; every page tells them why and until when.
             _log_in(member, remember=form.remember.data)
             return redirect(safe_next(form.next.data))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
-
-
-def _suspension_message(member) -> str:
-    until = member.suspended_until.strftime("%b %d, %Y %H:%M UTC")
-    return f"This account is suspended until {until}."
 
 
 @bp.route("/logout", methods=["POST"])
@@ -81,6 +85,7 @@ def logout():
 
 
 @bp.route("/settings/password", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
 @login_required
 def change_password():
     form = ChangePasswordForm()
@@ -92,9 +97,13 @@ def change_password():
         except InvalidInput as exc:
             form.current_password.errors.append(str(exc))
         else:
-            login_user(
-                current_user._get_current_object()
-            )  # keep this browser logged in under its new token
+            # Keep this browser logged in under its new token, remembered if it was before.
+            login_user(current_user._get_current_object(), remember=_remembered())
             flash("Password changed. Your other logins have been ended.", "success")
             return redirect(url_for("members.profile", handle=current_user.handle))
     return render_template("auth/change_password.html", form=form), 400 if form.errors else 200
+
+
+def _remembered() -> bool:
+    """Whether this browser logged in with "Remember me" (it carries the remember cookie)."""
+    return current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies

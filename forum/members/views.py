@@ -1,30 +1,66 @@
-"""Profile pages."""
+"""Profile pages and a member's own settings."""
 
-from flask import render_template
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from wtforms import SelectChoice
 
+from forum import permissions
+from forum.errors import ForumError
 from forum.extensions import db
-from forum.members import bp
-from forum.models import Member, MemberBadge, Post, Thread
+from forum.members import bp, services
+from forum.members.forms import SettingsForm
+from forum.models import Badge, Member, MemberBadge, Rank
+from forum.moderation.forms import member_tool_forms
+
+
+def _member_or_404(handle: str) -> Member:
+    return db.first_or_404(select(Member).where(Member.handle == handle.lower()))
 
 
 @bp.get("/<handle>")
 def profile(handle: str):
-    member = db.first_or_404(select(Member).where(Member.handle == handle.lower()))
-    recent_posts = db.session.scalars(
-        select(Post)
-        .join(Post.thread)
-        .where(Post.author_id == member.id, Post.is_removed.is_(False), Thread.is_hidden.is_(False))
-        .options(joinedload(Post.thread))
-        .order_by(Post.created_at.desc())
-        .limit(10)
-    ).all()
-    badges = db.session.scalars(
-        select(MemberBadge)
-        .where(MemberBadge.member_id == member.id)
-        .order_by(MemberBadge.granted_at)
-    ).all()
+    member = _member_or_404(handle)
+    tools = member_tool_forms(member) if permissions.can_moderate(current_user) else None
     return render_template(
-        "members/profile.html", member=member, recent_posts=recent_posts, badges=badges
+        "members/profile.html", profile=services.profile(member), member=member, tools=tools
     )
+
+
+@bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
+@login_required
+def settings():
+    member = current_user
+    form = SettingsForm()
+    held = db.session.scalars(
+        select(Badge)
+        .join(MemberBadge)
+        .where(MemberBadge.member_id == member.id)
+        .order_by(Badge.name)
+    ).all()
+    form.featured_badge.choices = [SelectChoice(0, "My rank")] + [
+        SelectChoice(b.id, b.name) for b in held
+    ]
+    if not form.is_submitted():
+        form.display_name.data = member.display_name
+        form.signature.data = member.signature_source
+        form.featured_badge.data = member.featured_badge_id or 0
+    if form.validate_on_submit():
+        try:
+            services.update_settings(
+                member,
+                form.display_name.data,
+                form.signature.data or "",
+                form.featured_badge.data or None,
+            )
+        except ForumError as exc:
+            form.signature.errors.append(str(exc))
+        else:
+            flash("Your settings are saved.", "success")
+            return redirect(url_for("members.profile", handle=member.handle))
+    ranks = db.session.scalars(select(Rank).order_by(Rank.position)).all()
+    return render_template(
+        "members/settings.html", form=form, ranks=ranks
+    ), 400 if form.errors else 200

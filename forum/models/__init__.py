@@ -2,11 +2,13 @@
 
 from forum.models.board import Board
 from forum.models.member import Member, MemberSession, Role
-from forum.models.reputation import Badge, MemberBadge, Rank
+from forum.models.moderation import AuditEntry, Report, ReportStatus
+from forum.models.reputation import Badge, MemberBadge, Rank, RankChange
 from forum.models.search import IndexOutbox, SearchMiss
 from forum.models.thread import Kudos, Post, Thread
 
 __all__ = [
+    "AuditEntry",
     "Badge",
     "Board",
     "IndexOutbox",
@@ -16,6 +18,9 @@ __all__ = [
     "MemberSession",
     "Post",
     "Rank",
+    "RankChange",
+    "Report",
+    "ReportStatus",
     "Role",
     "SearchMiss",
     "Thread",

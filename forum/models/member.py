@@ -54,6 +54,7 @@ class Member(UserMixin, db.Model):
     kudos_received: Mapped[int] = mapped_column(default=0)
     solution_count: Mapped[int] = mapped_column(default=0)
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str] = mapped_column(String(255), default="")
 
     rank: Mapped[Rank | None] = relationship(foreign_keys=[rank_id], lazy="joined")
     fixed_rank: Mapped[Rank | None] = relationship(foreign_keys=[fixed_rank_id], lazy="joined")

@@ -26,7 +26,7 @@ class Rank(db.Model):
 
 
 class Badge(db.Model):
-    """A distinction moderators create and grant."""
+    """A distinction moderators create and grant; with a rule, members earn it automatically."""
 
     __tablename__ = "badges"
 
@@ -34,8 +34,15 @@ class Badge(db.Model):
     name: Mapped[str] = mapped_column(String(60), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     colour: Mapped[str] = mapped_column(String(7), default="#3b6ea5")
+    icon: Mapped[str] = mapped_column(String(60), default="")  # a file under static/badges/
     is_retired: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An automatic badge's rule: all thresholds that are set must hold.
+    is_automatic: Mapped[bool] = mapped_column(default=False)
+    rule_min_posts: Mapped[int] = mapped_column(default=0)
+    rule_min_kudos: Mapped[int] = mapped_column(default=0)
+    rule_min_solutions: Mapped[int] = mapped_column(default=0)
+    rule_min_days: Mapped[int] = mapped_column(default=0)
 
 
 class MemberBadge(db.Model):
@@ -52,3 +59,16 @@ class MemberBadge(db.Model):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     badge: Mapped[Badge] = relationship(lazy="joined")
+
+
+class RankChange(db.Model):
+    """A member's rank history: every change of the rank shown beside their posts."""
+
+    __tablename__ = "rank_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    old_rank: Mapped[str] = mapped_column(String(60), default="")
+    new_rank: Mapped[str] = mapped_column(String(60), default="")
+    cause: Mapped[str] = mapped_column(String(120), default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -45,6 +45,7 @@ class Thread(db.Model):
     board: Mapped[Board] = relationship(lazy="joined", innerjoin=True)
     author: Mapped[Member] = relationship(foreign_keys=[author_id])
     last_post: Mapped[Post | None] = relationship(foreign_keys=[last_post_id])
+    solution_post: Mapped[Post | None] = relationship(foreign_keys=[solution_post_id])
 
     @property
     def reply_count(self) -> int:

@@ -1,40 +1,369 @@
-"""Remove and restore posts."""
+"""Moderator and admin views: thin wrappers over forum.moderation.services and reputation."""
 
-from flask import abort, flash, redirect
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from wtforms import SelectChoice
 
 from forum import permissions
-from forum.errors import ForumError
+from forum.errors import ForumError, InvalidInput
 from forum.extensions import db
-from forum.models import Post
-from forum.moderation import bp
-from forum.threads import services
+from forum.models import AuditEntry, Badge, Board, Member, Post, Rank, Report, Role, Thread
+from forum.moderation import bp, services
+from forum.moderation.forms import (
+    BadgeForm,
+    BoardForm,
+    MoveForm,
+    RankForm,
+    ReasonForm,
+    member_tool_forms,
+)
+from forum.reputation import services as reputation
+from forum.threads import services as thread_services
 from forum.threads.forms import ButtonForm
-from forum.threads.links import post_url
+from forum.threads.links import post_url, thread_url
+
+
+@bp.before_request
+@login_required
+def require_moderator():
+    """Every page here is for moderators; admin-only pages check again."""
+    if not permissions.can_moderate(current_user):
+        abort(403, "Only moderators can do that.")
+
+
+def _require_admin() -> None:
+    if not current_user.is_admin:
+        abort(403, "Only administrators can do that.")
+
+
+def _expired() -> None:
+    flash("That form had expired or was incomplete; nothing was changed.", "warning")
+
+
+# posts and reports -------------------------------------------------------------------------------
 
 
 def _set_removed(post_id: int, removed: bool):
-    if not permissions.can_moderate(current_user):
-        abort(403, "Only moderators can do that.")
     post = db.get_or_404(Post, post_id)
     if not ButtonForm().validate_on_submit():
-        flash("That form had expired; please try again.", "warning")
+        _expired()
         return redirect(post_url(post))
-    try:
-        services.set_removed(current_user, post, removed)
-    except ForumError as exc:
-        abort(403, str(exc))
+    thread_services.set_removed(current_user, post, removed)
     flash("Post removed." if removed else "Post restored.", "info")
     return redirect(post_url(post))
 
 
 @bp.post("/posts/<int:post_id>/remove")
-@login_required
 def remove_post(post_id: int):
     return _set_removed(post_id, True)
 
 
 @bp.post("/posts/<int:post_id>/restore")
-@login_required
 def restore_post(post_id: int):
     return _set_removed(post_id, False)
+
+
+@bp.get("/reports")
+def reports():
+    return render_template(
+        "moderation/reports.html", reports=services.open_reports(), button_form=ButtonForm()
+    )
+
+
+@bp.post("/reports/<int:report_id>/<any(remove, dismiss):decision>")
+def resolve_report(report_id: int, decision: str):
+    report = db.get_or_404(Report, report_id)
+    if ButtonForm().validate_on_submit():
+        services.resolve_report(current_user, report, remove=decision == "remove")
+        flash("Post removed." if decision == "remove" else "Report dismissed.", "info")
+    else:
+        _expired()
+    return redirect(url_for("moderation.reports"))
+
+
+@bp.get("/audit")
+def audit_log():
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.member))
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(200)
+    ).unique()
+    return render_template("moderation/audit.html", entries=list(entries))
+
+
+# threads -----------------------------------------------------------------------------------------
+
+THREAD_FLAGS = {
+    "lock": ("is_locked", True),
+    "unlock": ("is_locked", False),
+    "pin": ("is_pinned", True),
+    "unpin": ("is_pinned", False),
+}
+
+
+@bp.post("/threads/<int:thread_id>/<any(lock, unlock, pin, unpin):action>")
+def thread_flag(thread_id: int, action: str):
+    thread = db.get_or_404(Thread, thread_id)
+    if ButtonForm().validate_on_submit():
+        flag, value = THREAD_FLAGS[action]
+        services.set_thread_flag(current_user, thread, flag, value)
+        flash(f"Thread {action}ed.", "info")
+    else:
+        _expired()
+    return redirect(thread_url(thread))
+
+
+@bp.post("/threads/<int:thread_id>/move")
+def move_thread(thread_id: int):
+    thread = db.get_or_404(Thread, thread_id)
+    form = MoveForm()
+    form.board.choices = [SelectChoice(b.id, b.name) for b in db.session.scalars(select(Board))]
+    if form.validate_on_submit():
+        services.move_thread(current_user, thread, db.session.get(Board, form.board.data))
+        flash("Thread moved.", "info")
+    else:
+        _expired()
+    return redirect(thread_url(thread))
+
+
+# members -----------------------------------------------------------------------------------------
+
+
+def _member(handle: str) -> Member:
+    return db.first_or_404(select(Member).where(Member.handle == handle.lower()))
+
+
+def _member_action(handle: str, form_name: str, action):
+    """Validate one of the profile's moderator forms and run its action, or show why not."""
+    member = _member(handle)
+    form = member_tool_forms(member)[form_name]
+    if form.validate_on_submit():
+        try:
+            message = action(member, form)
+        except ForumError as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(message, "success")
+    else:
+        flash(
+            " ".join(e for errors in form.errors.values() for e in errors)
+            or "Nothing was changed.",
+            "warning",
+        )
+    return redirect(url_for("members.profile", handle=member.handle))
+
+
+@bp.post("/members/<handle>/suspend")
+def suspend(handle: str):
+    def act(member, form):
+        services.suspend(current_user, member, form.days.data, form.reason.data)
+        return f"{member.display_name} is suspended for {form.days.data} days."
+
+    return _member_action(handle, "suspend", act)
+
+
+@bp.post("/members/<handle>/unsuspend")
+def unsuspend(handle: str):
+    def act(member, form):
+        services.unsuspend(current_user, member, form.reason.data)
+        return f"{member.display_name} may post again."
+
+    return _member_action(handle, "unsuspend", act)
+
+
+@bp.post("/members/<handle>/rank")
+def fixed_rank(handle: str):
+    def act(member, form):
+        reputation.set_fixed_rank(current_user, member, form.rank.data or None, form.reason.data)
+        return "Rank updated."
+
+    return _member_action(handle, "fixed", act)
+
+
+@bp.post("/members/<handle>/badges")
+def grant_badge(handle: str):
+    def act(member, form):
+        badge = db.session.get(Badge, form.badge.data)
+        reputation.grant_badge(current_user, member, badge, form.reason.data)
+        return f"Badge “{badge.name}” granted."
+
+    return _member_action(handle, "grant", act)
+
+
+@bp.post("/members/<handle>/badges/<int:badge_id>/revoke")
+def revoke_badge(handle: str, badge_id: int):
+    badge = db.get_or_404(Badge, badge_id)
+
+    def act(member, form):
+        reputation.revoke_badge(current_user, member, badge, form.reason.data)
+        return f"Badge “{badge.name}” revoked."
+
+    return _member_action(handle, "revoke", act)
+
+
+@bp.post("/members/<handle>/role")
+def set_role(handle: str):
+    _require_admin()
+
+    def act(member, form):
+        services.set_role(current_user, member, Role(form.role.data), form.reason.data or "")
+        return f"{member.display_name} is now {form.role.data}."
+
+    return _member_action(handle, "role", act)
+
+
+# the rank ladder ---------------------------------------------------------------------------------
+
+
+def _thresholds(form) -> reputation.Thresholds:
+    return reputation.Thresholds(
+        form.min_posts.data or 0,
+        form.min_kudos.data or 0,
+        form.min_solutions.data or 0,
+        form.min_days.data or 0,
+    )
+
+
+@bp.route("/ranks", methods=["GET", "POST"])
+@bp.route("/ranks/<int:rank_id>", methods=["GET", "POST"])
+def ranks(rank_id: int | None = None):
+    rank = db.get_or_404(Rank, rank_id) if rank_id else None
+    form = RankForm(obj=rank if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            reputation.save_rank(current_user, rank_id, form.name.data, _thresholds(form))
+        except InvalidInput as exc:
+            form.name.errors.append(str(exc))
+        else:
+            flash("The rank ladder is saved; every member's rank was recomputed.", "success")
+            return redirect(url_for("moderation.ranks"))
+    ladder = db.session.scalars(select(Rank).order_by(Rank.position)).all()
+    status = 400 if form.errors else 200
+    return render_template(
+        "moderation/ranks.html", ladder=ladder, form=form, rank=rank, button_form=ButtonForm()
+    ), status
+
+
+@bp.post("/ranks/<int:rank_id>/delete")
+def delete_rank(rank_id: int):
+    if ButtonForm().validate_on_submit():
+        try:
+            reputation.delete_rank(current_user, rank_id)
+        except InvalidInput as exc:
+            flash(str(exc), "warning")
+    else:
+        _expired()
+    return redirect(url_for("moderation.ranks"))
+
+
+# badges ------------------------------------------------------------------------------------------
+
+
+def _badge_icons() -> list[tuple[str, str]]:
+    folder = Path(current_app.static_folder) / "badges"
+    return [SelectChoice("", "No icon")] + [
+        SelectChoice(p.name, p.stem) for p in sorted(folder.glob("*.svg"))
+    ]
+
+
+@bp.get("/badges")
+def badges():
+    listed = db.session.scalars(select(Badge).order_by(Badge.is_retired, Badge.name)).all()
+    return render_template("moderation/badges.html", badges=listed, button_form=ButtonForm())
+
+
+@bp.route("/badges/new", methods=["GET", "POST"])
+@bp.route("/badges/<int:badge_id>", methods=["GET", "POST"])
+def badge(badge_id: int | None = None):
+    badge = db.get_or_404(Badge, badge_id) if badge_id else None
+    form = BadgeForm()
+    form.icon.choices = _badge_icons()
+    if request.method == "GET" and badge is not None:
+        form = BadgeForm(
+            obj=badge,
+            min_posts=badge.rule_min_posts,
+            min_kudos=badge.rule_min_kudos,
+            min_solutions=badge.rule_min_solutions,
+            min_days=badge.rule_min_days,
+        )
+        form.icon.choices = _badge_icons()
+    would_receive = None
+    if form.validate_on_submit():
+        rule = _thresholds(form) if form.is_automatic.data else None
+        if form.preview.data:
+            would_receive = reputation.matching_members(rule) if rule else 0
+        else:
+            try:
+                saved = reputation.save_badge(
+                    current_user,
+                    badge_id,
+                    name=form.name.data,
+                    description=form.description.data or "",
+                    colour=form.colour.data,
+                    icon=form.icon.data or "",
+                    rule=rule,
+                    reason=form.reason.data,
+                )
+            except InvalidInput as exc:
+                form.name.errors.append(str(exc))
+            else:
+                flash(f"Badge “{saved.name}” saved.", "success")
+                return redirect(url_for("moderation.badges"))
+    status = 400 if form.errors else 200
+    return render_template(
+        "moderation/badge.html", form=form, badge=badge, would_receive=would_receive
+    ), status
+
+
+@bp.post("/badges/<int:badge_id>/<any(retire, unretire):action>")
+def retire_badge(badge_id: int, action: str):
+    badge = db.get_or_404(Badge, badge_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        reputation.set_badge_retired(current_user, badge, action == "retire", form.reason.data)
+        flash(f"Badge “{badge.name}” {action}d.", "info")
+    else:
+        flash("Please give a reason.", "warning")
+    return redirect(url_for("moderation.badges"))
+
+
+# boards (admins) ---------------------------------------------------------------------------------
+
+
+@bp.get("/boards")
+def boards():
+    _require_admin()
+    listed = db.session.scalars(select(Board).order_by(Board.position, Board.name)).all()
+    return render_template("moderation/boards.html", boards=listed)
+
+
+@bp.route("/boards/new", methods=["GET", "POST"])
+@bp.route("/boards/<int:board_id>", methods=["GET", "POST"])
+def board(board_id: int | None = None):
+    _require_admin()
+    board = db.get_or_404(Board, board_id) if board_id else None
+    form = BoardForm(obj=board if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.save_board(
+                current_user,
+                board_id,
+                form.name.data,
+                form.description.data or "",
+                form.position.data or 0,
+            )
+        except InvalidInput as exc:
+            form.name.errors.append(str(exc))
+        else:
+            flash("Board saved.", "success")
+            return redirect(url_for("moderation.boards"))
+    return render_template(
+        "moderation/board.html", form=form, board=board
+    ), 400 if form.errors else 200

@@ -20,11 +20,12 @@ def _not_blank(_form, field):
 
 
 BODY_VALIDATORS = [_not_blank, _body_limit]
+SUBJECT_VALIDATORS = [DataRequired("A thread needs a subject."), Length(max=200)]
 
 
 class ThreadForm(FlaskForm):
     board = SelectField("Board", coerce=int, validate_choice=True)
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
+    subject = StringField("Subject", validators=SUBJECT_VALIDATORS)
     body = TextAreaField("Message", validators=BODY_VALIDATORS)
     preview = SubmitField("Preview")
     submit = SubmitField("Post")
@@ -37,7 +38,9 @@ class ReplyForm(FlaskForm):
 
 
 class EditForm(FlaskForm):
-    subject = StringField("Subject", validators=[Length(max=200)])
+    """Editing a post; the view drops the subject unless the post opens its thread."""
+
+    subject = StringField("Subject", validators=SUBJECT_VALIDATORS)
     body = TextAreaField("Message", validators=BODY_VALIDATORS)
     preview = SubmitField("Preview")
     submit = SubmitField("Save changes")

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from forum import markup, permissions
+from forum import audit, markup, permissions
 from forum.database import utcnow, write_transaction
 from forum.errors import EditWindowClosed, InvalidInput, NotAllowed, ThreadLocked
 from forum.extensions import db
@@ -40,8 +40,14 @@ def render_body(source: str) -> str:
     return str(markup.render_markdown(source, member_exists=member_exists))
 
 
+def storable(text: str) -> str:
+    """U+0000 becomes U+FFFD, as CommonMark renders it: PostgreSQL cannot store it in text."""
+    return text.replace("\x00", "\ufffd")
+
+
 def check_body(body: str, limit: int | None = None) -> str:
     """A body must say something and fit the limit."""
+    body = storable(body)
     limit = limit or current_app.config["MAX_POST_LENGTH"]
     if not body.strip():
         raise InvalidInput("A post needs some text.")
@@ -51,7 +57,7 @@ def check_body(body: str, limit: int | None = None) -> str:
 
 
 def check_subject(subject: str) -> str:
-    subject = " ".join(subject.split())
+    subject = " ".join(storable(subject).split())
     if not subject:
         raise InvalidInput("A thread needs a subject.")
     if len(subject) > 200:
@@ -59,18 +65,25 @@ def check_subject(subject: str) -> str:
     return subject
 
 
+def cannot_post_reason(member: Member) -> str:
+    if member.is_authenticated and member.is_suspended():
+        until = member.suspended_until.strftime("%b %d, %Y %H:%M UTC")
+        return f"Your account is suspended until {until}: {member.suspension_reason}"
+    return "Your account cannot post right now."
+
+
 def create_thread(
     author: Member, board: Board, subject: str, body: str, *, at: datetime | None = None
 ) -> Thread:
     """Open a thread with its first post."""
     if not permissions.can_post(author):
-        raise NotAllowed("Your account cannot post right now.")
+        raise NotAllowed(cannot_post_reason(author))
     subject, body = check_subject(subject), check_body(body)
     html = render_body(body)
     author_id, board_id = author.id, board.id
     with write_transaction() as session:
         thread = add_thread(session, board_id, author_id, subject, body, html, at or utcnow())
-        _count_post(author_id, +1)
+        _count_post(author_id, +1, "started a thread")
     return thread
 
 
@@ -115,6 +128,8 @@ def add_thread(session, board_id, author_id, subject, body, html, at, import_key
 def reply(author: Member, thread: Thread, body: str, *, at: datetime | None = None) -> Post:
     """Add a reply at the next position; the thread row's counter hands out positions atomically."""
     if not permissions.can_reply(author, thread):
+        if not permissions.can_post(author):
+            raise NotAllowed(cannot_post_reason(author))
         if thread.is_locked:
             raise ThreadLocked("This thread is locked; it takes no more replies.")
         raise NotAllowed("You cannot reply to this thread.")
@@ -123,7 +138,7 @@ def reply(author: Member, thread: Thread, body: str, *, at: datetime | None = No
     author_id, thread_id = author.id, thread.id
     with write_transaction() as session:
         post = add_reply(session, thread_id, author_id, body, html, at or utcnow())
-        _count_post(author_id, +1)
+        _count_post(author_id, +1, "replied")
     return post
 
 
@@ -155,11 +170,11 @@ def add_reply(session, thread_id, author_id, body, html, at) -> Post:
     return post
 
 
-def _count_post(member_id: int, delta: int) -> None:
+def _count_post(member_id: int, delta: int, cause: str) -> None:
     db.session.execute(
         update(Member).where(Member.id == member_id).values(post_count=Member.post_count + delta)
     )
-    refresh_rank(member_id)
+    refresh_rank(member_id, cause)
 
 
 def edit_post(editor: Member, post: Post, body: str, subject: str | None = None) -> Post:
@@ -196,11 +211,11 @@ def _rename_thread(session, thread: Thread, subject: str) -> None:
     )
 
 
-def set_removed(moderator: Member, post: Post, removed: bool) -> None:
+def set_removed(moderator: Member, post: Post, removed: bool, reason: str = "") -> None:
     """Remove or restore a post; it keeps its number, and the author's visible-post count follows."""
     if not permissions.can_moderate(moderator):
         raise NotAllowed("Only moderators remove and restore posts.")
-    post_id = post.id
+    post_id, moderator_id = post.id, moderator.id
     with write_transaction() as session:
         post = session.get(Post, post_id)
         if post.is_removed == removed:
@@ -219,7 +234,15 @@ def set_removed(moderator: Member, post: Post, removed: bool) -> None:
                 .where(Board.id == post.thread.board_id)
                 .values(thread_count=Board.thread_count + delta)
             )
-        _count_post(post.author_id, delta)
+        _count_post(post.author_id, delta, "post removed" if removed else "post restored")
+        audit.record(
+            moderator_id,
+            "post.remove" if removed else "post.restore",
+            member_id=post.author_id,
+            thread_id=post.thread_id,
+            post_id=post.id,
+            reason=reason,
+        )
 
 
 def give_kudos(member: Member, post: Post) -> bool:
@@ -250,6 +273,7 @@ def take_back_kudos(member: Member, post: Post) -> bool:
 
 
 def _count_kudos(post_id: int, author_id: int, delta: int) -> None:
+    """Post and author counters move together, by atomic UPDATE; the rank follows."""
     db.session.execute(
         update(Post).where(Post.id == post_id).values(kudos_count=Post.kudos_count + delta)
     )
@@ -258,7 +282,42 @@ def _count_kudos(post_id: int, author_id: int, delta: int) -> None:
         .where(Member.id == author_id)
         .values(kudos_received=Member.kudos_received + delta)
     )
-    refresh_rank(author_id)
+    refresh_rank(author_id, "kudos received" if delta > 0 else "kudos taken back")
+
+
+def set_solution(actor: Member, thread: Thread, post: Post | None) -> None:
+    """Mark a reply as the accepted solution (or clear it with None): the asker or a moderator.
+
+    The solution authors' counters move exactly and their ranks follow; the thread's posts are
+    reindexed (the solved flag is in every document) through the outbox.
+    """
+    if not permissions.can_accept_solution(actor, thread):
+        raise NotAllowed("Only the member who asked, or a moderator, can choose the solution.")
+    if post is not None and (post.thread_id != thread.id or post.position == 1 or post.is_removed):
+        raise InvalidInput("The solution must be a visible reply in this thread.")
+    actor_id, thread_id, post_id = actor.id, thread.id, post.id if post else None
+    with write_transaction() as session:
+        thread = session.get(Thread, thread_id)
+        old_id = thread.solution_post_id
+        if old_id == post_id:
+            return
+        thread.solution_post_id = post_id
+        for changed_id, delta in ((old_id, -1), (post_id, +1)):
+            if changed_id is not None:
+                author_id = session.get(Post, changed_id).author_id
+                session.execute(
+                    update(Member)
+                    .where(Member.id == author_id)
+                    .values(solution_count=Member.solution_count + delta)
+                )
+                refresh_rank(author_id, "solution accepted" if delta > 0 else "solution cleared")
+        if permissions.can_moderate(actor):
+            audit.record(
+                actor_id,
+                "solution.accept" if post_id else "solution.clear",
+                thread_id=thread_id,
+                post_id=post_id or old_id,
+            )
 
 
 def kudos_given(member: Member | None, post_ids: list[int]) -> set[int]:

@@ -9,6 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from wtforms import SelectChoice
 
 from forum import markup, permissions
 from forum.database import utcnow
@@ -18,6 +19,7 @@ from forum.models import Board, Member, Post, Thread
 from forum.threads import bp, services
 from forum.threads.forms import ButtonForm, EditForm, ReplyForm, ThreadForm
 from forum.threads.links import post_url, thread_url
+from forum.web import keeps_form_on_csrf_failure
 
 
 def posting_limit() -> str:
@@ -48,6 +50,7 @@ class PageContext:
     kudos_given: set[int]
     can_moderate: bool
     can_reply: bool
+    can_accept: bool
     edit_window: timedelta
     button_form: ButtonForm
 
@@ -58,6 +61,7 @@ class PageContext:
             kudos_given=services.kudos_given(current_user, [p.id for p in posts]),
             can_moderate=permissions.can_moderate(current_user),
             can_reply=permissions.can_reply(current_user, thread),
+            can_accept=permissions.can_accept_solution(current_user, thread),
             edit_window=timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"]),
             button_form=ButtonForm(),
         )
@@ -67,7 +71,11 @@ class PageContext:
 
 
 def _visible_thread(thread_id: int) -> Thread:
-    thread = db.get_or_404(Thread, thread_id)
+    thread = db.get_or_404(
+        Thread,
+        thread_id,
+        options=[joinedload(Thread.solution_post).joinedload(Post.author)],
+    )
     if thread.is_hidden and not permissions.can_moderate(current_user):
         abort(404)
     return thread
@@ -140,7 +148,21 @@ def thread(thread_id: int, slug: str | None = None):
         page_url=lambda p: thread_url(thread, p),
         ctx=PageContext.for_thread(thread, posts),
         reply_form=ReplyForm(),
+        move_form=_move_form(thread) if permissions.can_moderate(current_user) else None,
+        post_link=post_url,
     )
+
+
+def _move_form(thread: Thread):
+    from forum.moderation.forms import MoveForm
+
+    form = MoveForm()
+    form.board.choices = [
+        SelectChoice(b.id, b.name)
+        for b in db.session.scalars(select(Board).order_by(Board.position, Board.name))
+    ]
+    form.board.data = thread.board_id
+    return form
 
 
 @bp.get("/p/<int:post_id>")
@@ -150,12 +172,15 @@ def permalink(post_id: int):
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
 @login_required
 @limit_posting
 def new_thread():
+    if not permissions.can_post(current_user):
+        abort(403, services.cannot_post_reason(current_user))
     boards = list(db.session.scalars(select(Board).order_by(Board.position, Board.name)))
     form = ThreadForm()
-    form.board.choices = [(b.id, b.name) for b in boards]
+    form.board.choices = [SelectChoice(b.id, b.name) for b in boards]
     if request.method == "GET" and (chosen := request.args.get("board")):
         form.board.data = next((b.id for b in boards if b.slug == chosen), None)
     preview = None
@@ -179,10 +204,13 @@ def new_thread():
 
 
 @bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
 @login_required
 @limit_posting
 def reply(thread_id: int):
     thread = _visible_thread(thread_id)
+    if not permissions.can_post(current_user):
+        abort(403, services.cannot_post_reason(current_user))
     if not permissions.can_reply(current_user, thread):
         abort(403, "This thread is locked." if thread.is_locked else "You cannot reply here.")
     form = ReplyForm()
@@ -208,16 +236,20 @@ def reply(thread_id: int):
 
 
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
 @login_required
 def edit(post_id: int):
     post = _visible_post(post_id)
     window = timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
     if not permissions.can_edit(current_user, post, window):
         abort(403, "You can no longer edit this post.")
-    form = EditForm(obj=None)
+    form = EditForm()
+    if post.position != 1:
+        del form.subject  # only the opening post carries the thread's subject
     if request.method == "GET":
         form.body.data = post.body_source
-        form.subject.data = post.thread.subject if post.position == 1 else ""
+        if post.position == 1:
+            form.subject.data = post.thread.subject
     preview = None
     if form.validate_on_submit():
         if form.preview.data:
@@ -238,6 +270,7 @@ def edit(post_id: int):
 
 
 @bp.post("/p/<int:post_id>/kudos")
+@keeps_form_on_csrf_failure
 @login_required
 @limiter.limit("50/day", deduct_when=_posted, error_message="That is 50 kudos today.")
 def give_kudos(post_id: int):
@@ -253,6 +286,7 @@ def give_kudos(post_id: int):
 
 
 @bp.post("/p/<int:post_id>/kudos/take-back")
+@keeps_form_on_csrf_failure
 @login_required
 def take_back_kudos(post_id: int):
     post = _visible_post(post_id)
@@ -261,3 +295,45 @@ def take_back_kudos(post_id: int):
     else:
         flash("That form had expired; please try again.", "warning")
     return redirect(post_url(post))
+
+
+@bp.post("/t/<int:thread_id>/solution")
+@login_required
+def accept_solution(thread_id: int):
+    """Mark the reply named by post_id as the solution, or clear it when post_id is empty."""
+    thread = _visible_thread(thread_id)
+    if not permissions.can_accept_solution(current_user, thread):
+        abort(403, "Only the member who asked, or a moderator, can choose the solution.")
+    post_id = request.form.get("post_id", type=int)
+    post = db.session.get(Post, post_id) if post_id else None
+    if not ButtonForm().validate_on_submit() or (post_id and post is None):
+        flash("That form had expired; please try again.", "warning")
+        return redirect(thread_url(thread))
+    try:
+        services.set_solution(current_user, thread, post)
+    except InvalidInput as exc:
+        flash(str(exc), "warning")
+    except ForumError as exc:
+        abort(403, str(exc))
+    else:
+        flash("Solution accepted." if post else "Solution cleared.", "success")
+    return redirect(post_url(post) if post else thread_url(thread))
+
+
+@bp.route("/p/<int:post_id>/report", methods=["GET", "POST"])
+@login_required
+def report(post_id: int):
+    from forum.moderation.forms import ReportForm
+    from forum.moderation.services import report_post
+
+    post = _visible_post(post_id)
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            report_post(current_user, post, form.reason.data)
+        except ForumError as exc:
+            abort(403, str(exc))
+        flash("Thanks: a moderator will look at this post.", "success")
+        return redirect(post_url(post))
+    status = 400 if form.errors else 200
+    return render_template("threads/report.html", post=post, form=form), status

@@ -1,0 +1,89 @@
+"""A member's profile and settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from forum import markup
+from forum.database import write_transaction
+from forum.errors import InvalidInput
+from forum.extensions import db
+from forum.models import Member, MemberBadge, Post, RankChange, Thread
+from forum.reputation.services import NextRank, feature_badge, next_rank
+
+SIGNATURE_LENGTH, SIGNATURE_LINKS = 255, 2
+
+
+def update_settings(
+    member: Member, display_name: str, signature: str, featured_badge_id: int | None
+) -> None:
+    """Change the name and signature shown with one's posts, and the featured badge."""
+    display_name = " ".join(display_name.split())
+    if not display_name or len(display_name) > 60:
+        raise InvalidInput("A display name is 1 to 60 characters.")
+    if len(signature) > SIGNATURE_LENGTH:
+        raise InvalidInput(f"Signatures are at most {SIGNATURE_LENGTH} characters.")
+    if markup.count_links(signature) > SIGNATURE_LINKS:
+        raise InvalidInput(f"Signatures may contain at most {SIGNATURE_LINKS} links.")
+    html = str(markup.render_markdown(signature)) if signature.strip() else ""
+    feature_badge(member, featured_badge_id)
+    member_id = member.id
+    with write_transaction() as session:
+        member = session.get(Member, member_id)
+        member.display_name = display_name
+        member.signature_source, member.signature_html = signature, html
+
+
+@dataclass
+class Profile:
+    member: Member
+    badges: list[MemberBadge]
+    rank_history: list[RankChange]
+    recent_posts: list[Post]
+    recent_threads: list[Thread]
+    next_rank: NextRank | None
+
+
+def profile(member: Member) -> Profile:
+    session = db.session
+    visible = (Post.is_removed.is_(False), Thread.is_hidden.is_(False))
+    return Profile(
+        member=member,
+        badges=list(
+            session.scalars(
+                select(MemberBadge)
+                .where(MemberBadge.member_id == member.id)
+                .order_by(MemberBadge.granted_at)
+            )
+        ),
+        rank_history=list(
+            session.scalars(
+                select(RankChange)
+                .where(RankChange.member_id == member.id)
+                .order_by(RankChange.changed_at.desc(), RankChange.id.desc())
+                .limit(20)
+            )
+        ),
+        recent_posts=list(
+            session.scalars(
+                select(Post)
+                .join(Post.thread)
+                .where(Post.author_id == member.id, *visible)
+                .options(joinedload(Post.thread))
+                .order_by(Post.created_at.desc())
+                .limit(10)
+            )
+        ),
+        recent_threads=list(
+            session.scalars(
+                select(Thread)
+                .where(Thread.author_id == member.id, Thread.is_hidden.is_(False))
+                .order_by(Thread.created_at.desc())
+                .limit(10)
+            )
+        ),
+        next_rank=None if member.fixed_rank_id else next_rank(member),
+    )

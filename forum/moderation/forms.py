@@ -1,0 +1,135 @@
+"""Moderator and admin forms."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+REASON = [DataRequired(message="Please give a reason."), Length(max=500)]
+COUNT = [Optional(), NumberRange(min=0, max=10_000_000)]
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField("Reason", validators=REASON)
+    submit = SubmitField("Confirm")
+
+
+class ReportForm(FlaskForm):
+    reason = TextAreaField("What is wrong with this post?", validators=REASON)
+    submit = SubmitField("Send report")
+
+
+class MoveForm(FlaskForm):
+    board = SelectField("Move to board", coerce=int, validate_choice=True)
+    submit = SubmitField("Move")
+
+
+class SuspendForm(FlaskForm):
+    days = IntegerField(
+        "Days", validators=[DataRequired(), NumberRange(min=1, max=3650)], default=7
+    )
+    reason = StringField("Reason (the member sees it)", validators=REASON)
+    submit = SubmitField("Suspend")
+
+
+class FixedRankForm(FlaskForm):
+    rank = SelectField("Fixed rank", coerce=int)
+    reason = StringField("Reason", validators=REASON)
+    submit = SubmitField("Set rank")
+
+
+class GrantBadgeForm(FlaskForm):
+    badge = SelectField("Badge", coerce=int, validate_choice=True)
+    reason = StringField("Reason", validators=REASON)
+    submit = SubmitField("Grant badge")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(
+        "Role",
+        choices=[
+            SelectChoice("member", "Member"),
+            SelectChoice("moderator", "Moderator"),
+            SelectChoice("admin", "Administrator"),
+        ],
+    )
+    reason = StringField("Reason", validators=[Length(max=500)])
+    submit = SubmitField("Change role")
+
+
+class ThresholdsMixin:
+    min_posts = IntegerField("Posts", validators=COUNT, default=0)
+    min_kudos = IntegerField("Kudos received", validators=COUNT, default=0)
+    min_solutions = IntegerField("Accepted solutions", validators=COUNT, default=0)
+    min_days = IntegerField("Days since joining", validators=COUNT, default=0)
+
+
+class RankForm(ThresholdsMixin, FlaskForm):
+    name = StringField("Rank name", validators=[DataRequired(), Length(max=60)])
+    submit = SubmitField("Save rank")
+
+
+class BadgeForm(ThresholdsMixin, FlaskForm):
+    name = StringField("Badge name", validators=[DataRequired(), Length(max=60)])
+    description = TextAreaField("Description", validators=[Length(max=500)])
+    colour = StringField(
+        "Colour",
+        default="#3b6ea5",
+        validators=[Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour like #3b6ea5.")],
+    )
+    icon = SelectField("Icon", choices=[])
+    is_automatic = BooleanField("Grant automatically to members who reach these thresholds")
+    reason = StringField("Reason for this change", validators=REASON)
+    preview = SubmitField("Preview who would receive it")
+    submit = SubmitField("Save badge")
+
+
+class BoardForm(FlaskForm):
+    name = StringField("Board name", validators=[DataRequired(), Length(max=80)])
+    description = TextAreaField("Description", validators=[Length(max=500)])
+    position = IntegerField(
+        "Position", validators=[Optional(), NumberRange(min=0, max=10_000)], default=0
+    )
+    submit = SubmitField("Save board")
+
+
+def member_tool_forms(member) -> dict:
+    """The moderator's forms on a profile, with their choices filled in."""
+    from sqlalchemy import select
+
+    from forum.extensions import db
+    from forum.models import Badge, MemberBadge, Rank
+
+    held = select(MemberBadge.badge_id).where(MemberBadge.member_id == member.id)
+    grant = GrantBadgeForm(prefix="grant")
+    grant.badge.choices = [
+        SelectChoice(b.id, b.name)
+        for b in db.session.scalars(
+            select(Badge)
+            .where(Badge.is_retired.is_(False), Badge.id.not_in(held))
+            .order_by(Badge.name)
+        )
+    ]
+    fixed = FixedRankForm(prefix="fixed")
+    fixed.rank.choices = [SelectChoice(0, "Follow the ladder")] + [
+        SelectChoice(r.id, r.name) for r in db.session.scalars(select(Rank).order_by(Rank.position))
+    ]
+    role = RoleForm(prefix="role")
+    if not fixed.is_submitted():  # show the current values, never overwrite what was posted
+        fixed.rank.data = member.fixed_rank_id or 0
+        role.role.data = str(member.role)
+    return {
+        "grant": grant,
+        "fixed": fixed,
+        "suspend": SuspendForm(prefix="suspend"),
+        "unsuspend": ReasonForm(prefix="unsuspend"),
+        "revoke": ReasonForm(prefix="revoke"),
+        "role": role,
+    }

@@ -1,0 +1,233 @@
+"""Moderation rules: reports, thread locks/pins/moves, suspensions, roles and boards.
+
+Every action is one unit of work that also writes its audit entry.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from forum import audit, permissions
+from forum.database import utcnow, write_transaction
+from forum.errors import InvalidInput, NotAllowed
+from forum.models import Board, Member, MemberSession, Post, Report, ReportStatus, Role, Thread
+from forum.threads.services import set_removed, slugify
+
+
+def _require_moderator(actor: Member) -> None:
+    if not permissions.can_moderate(actor):
+        raise NotAllowed("Only moderators can do that.")
+
+
+def _require_admin(actor: Member) -> None:
+    if not (actor.is_authenticated and actor.is_admin):
+        raise NotAllowed("Only administrators can do that.")
+
+
+def _reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidInput("Please give a reason.")
+    return reason[:500]
+
+
+def report_post(reporter: Member, post: Post, reason: str) -> Report:
+    """File a report; a member's second open report of the same post is the same report."""
+    if not permissions.can_post(reporter):
+        raise NotAllowed("You cannot report posts right now.")
+    reason = _reason(reason)
+    reporter_id, post_id = reporter.id, post.id
+    with write_transaction() as session:
+        existing = session.scalar(
+            select(Report).where(
+                Report.post_id == post_id,
+                Report.reporter_id == reporter_id,
+                Report.status == ReportStatus.OPEN,
+            )
+        )
+        if existing is not None:
+            return existing
+        report = Report(post_id=post_id, reporter_id=reporter_id, reason=reason)
+        session.add(report)
+    return report
+
+
+def resolve_report(moderator: Member, report: Report, remove: bool, note: str = "") -> None:
+    """Close a report by removing the post (and every open report of it) or by dismissing it."""
+    _require_moderator(moderator)
+    if report.status != ReportStatus.OPEN:
+        return
+    if remove:
+        set_removed(moderator, report.post, True, reason=f"reported: {report.reason}")
+    moderator_id, report_id = moderator.id, report.id
+    with write_transaction() as session:
+        report = session.get(Report, report_id)
+        status = ReportStatus.REMOVED if remove else ReportStatus.DISMISSED
+        targets = (
+            [Report.post_id == report.post_id, Report.status == ReportStatus.OPEN]
+            if remove
+            else [Report.id == report_id]
+        )
+        session.execute(
+            update(Report)
+            .where(*targets)
+            .values(status=status, resolved_by_id=moderator_id, resolved_at=utcnow())
+        )
+        if not remove:
+            audit.record(
+                moderator_id,
+                "report.dismiss",
+                post_id=report.post_id,
+                member_id=report.post.author_id,
+                reason=note or report.reason,
+            )
+
+
+def open_reports() -> list[Report]:
+    from sqlalchemy.orm import joinedload
+
+    from forum.extensions import db
+
+    return list(
+        db.session.scalars(
+            select(Report)
+            .where(Report.status == ReportStatus.OPEN)
+            .options(joinedload(Report.post).joinedload(Post.thread), joinedload(Report.reporter))
+            .order_by(Report.created_at)
+        ).unique()
+    )
+
+
+def set_thread_flag(moderator: Member, thread: Thread, flag: str, value: bool) -> None:
+    """Lock/unlock or pin/unpin a thread."""
+    _require_moderator(moderator)
+    if flag not in ("is_locked", "is_pinned"):
+        raise InvalidInput("Unknown thread flag.")
+    moderator_id, thread_id = moderator.id, thread.id
+    with write_transaction() as session:
+        thread = session.get(Thread, thread_id)
+        if getattr(thread, flag) == value:
+            return
+        setattr(thread, flag, value)
+        action = {
+            "is_locked": ("thread.lock", "thread.unlock"),
+            "is_pinned": ("thread.pin", "thread.unpin"),
+        }[flag][0 if value else 1]
+        audit.record(moderator_id, action, thread_id=thread_id, details=thread.subject)
+
+
+def move_thread(moderator: Member, thread: Thread, board: Board, reason: str = "") -> None:
+    """Move a thread and its counts to another board (its posts are reindexed for board:)."""
+    _require_moderator(moderator)
+    moderator_id, thread_id, new_id = moderator.id, thread.id, board.id
+    with write_transaction() as session:
+        thread = session.get(Thread, thread_id)
+        old_id = thread.board_id
+        if old_id == new_id:
+            return
+        visible = session.scalar(
+            select(func.count())
+            .select_from(Post)
+            .where(Post.thread_id == thread_id, Post.is_removed.is_(False))
+        )
+        threads = 0 if thread.is_hidden else 1
+        for board_id, sign in ((old_id, -1), (new_id, +1)):
+            session.execute(
+                update(Board)
+                .where(Board.id == board_id)
+                .values(
+                    thread_count=Board.thread_count + sign * threads,
+                    post_count=Board.post_count + sign * visible,
+                )
+            )
+        thread.board_id = new_id
+        audit.record(
+            moderator_id,
+            "thread.move",
+            thread_id=thread_id,
+            reason=reason,
+            details=f"board {old_id} -> {new_id}",
+        )
+
+
+def suspend(moderator: Member, member: Member, days: int, reason: str) -> None:
+    """Suspend a member for some days: their logins end now and they cannot post until then."""
+    _require_moderator(moderator)
+    if member.is_moderator and not moderator.is_admin:
+        raise NotAllowed("Only administrators can suspend moderators.")
+    if not 1 <= days <= 3650:
+        raise InvalidInput("Suspend for 1 to 3,650 days.")
+    reason = _reason(reason)
+    moderator_id, member_id = moderator.id, member.id
+    with write_transaction() as session:
+        member = session.get(Member, member_id)
+        member.suspended_until = utcnow() + timedelta(days=days)
+        member.suspension_reason = reason[:255]
+        session.execute(delete(MemberSession).where(MemberSession.member_id == member_id))
+        audit.record(
+            moderator_id,
+            "member.suspend",
+            member_id=member_id,
+            reason=reason,
+            details=f"{days} days",
+        )
+
+
+def unsuspend(moderator: Member, member: Member, reason: str = "") -> None:
+    _require_moderator(moderator)
+    moderator_id, member_id = moderator.id, member.id
+    with write_transaction() as session:
+        member = session.get(Member, member_id)
+        member.suspended_until = None
+        member.suspension_reason = ""
+        audit.record(moderator_id, "member.unsuspend", member_id=member_id, reason=reason)
+
+
+def set_role(admin: Member, member: Member, role: Role, reason: str = "") -> None:
+    """Admins make and unmake moderators (and admins)."""
+    _require_admin(admin)
+    if member.id == admin.id:
+        raise InvalidInput("You cannot change your own role.")
+    admin_id, member_id = admin.id, member.id
+    with write_transaction() as session:
+        member = session.get(Member, member_id)
+        old = member.role
+        member.role = role
+        audit.record(
+            admin_id, "member.role", member_id=member_id, reason=reason, details=f"{old} -> {role}"
+        )
+
+
+def save_board(
+    admin: Member, board_id: int | None, name: str, description: str, position: int
+) -> Board:
+    """Admins create and edit boards."""
+    _require_admin(admin)
+    name = " ".join(name.split())
+    if not name or len(name) > 80:
+        raise InvalidInput("A board needs a name of at most 80 characters.")
+    admin_id = admin.id
+    with write_transaction() as session:
+        clash = session.scalar(select(Board.id).where(func.lower(Board.name) == name.lower()))
+        if clash is not None and clash != board_id:
+            raise InvalidInput("Another board already has that name.")
+        board = Board() if board_id is None else session.get(Board, board_id)
+        if board is None:
+            raise InvalidInput("That board does not exist.")
+        board.name, board.description, board.position = name, description.strip(), position
+        if board_id is None:
+            slug = slugify(name)
+            taken = session.scalar(
+                select(func.count()).select_from(Board).where(Board.slug == slug)
+            )
+            board.slug = (
+                slug
+                if not taken
+                else f"{slug}-{session.scalar(select(func.count()).select_from(Board)) + 1}"
+            )
+            session.add(board)
+        session.flush()
+        audit.record(admin_id, "board.create" if board_id is None else "board.update", details=name)
+    return board

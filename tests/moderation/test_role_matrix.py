@@ -1,0 +1,348 @@
+"""Every state-changing route against every role: only the allowed roles change anything.
+
+Roles: anonymous, the owner (alice, who asked thread 1), another member (carol), a moderator
+(maude) and an admin (boss). Bob wrote reply 2. Every request also carries fields a forged form
+might add (role=admin, kudos_count=9999, ...), which must be ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import func, select
+
+from forum.extensions import db
+from forum.models import Badge, Board, Kudos, Member, MemberBadge, Post, Rank, Report, Role, Thread
+from forum.reputation import services as reputation
+from tests.conftest import DEFAULT_PASSWORD, login, make_member, make_thread, post_form
+
+ROLES = ("anonymous", "owner", "other", "moderator", "admin")
+HANDLES = {"owner": "alice", "other": "carol", "moderator": "maude", "admin": "boss"}
+MEMBERS = ROLES[1:]
+MODERATORS = ("moderator", "admin")
+FORGED = {
+    "role": "admin",
+    "kudos_count": "9999",
+    "author_id": "1",
+    "is_admin": "1",
+    "post_count": "9999",
+    "kudos_received": "9999",
+}
+
+
+@dataclass
+class World:
+    thread: int
+    reply: int
+    badge: int
+    report: int
+    rank: int
+    board: int
+
+
+@dataclass
+class Case:
+    url: str
+    allowed: tuple[str, ...]
+    state: Callable[[], object]  # a snapshot of what the route would change
+    data: dict = field(default_factory=dict)
+    prefix: str = ""
+    setup: Callable[[object, World], None] | None = None
+
+
+def scalar(statement):
+    return db.session.scalar(statement)
+
+
+def give_kudos_from_everyone(app, world):
+    with app.app_context():
+        for handle in HANDLES.values():
+            member_id = scalar(select(Member.id).where(Member.handle == handle))
+            db.session.add(Kudos(member_id=member_id, post_id=world.reply))
+        db.session.get(Post, world.reply).kudos_count = 4
+        db.session.commit()
+
+
+def remove_reply(app, world):
+    with app.app_context():
+        db.session.get(Post, world.reply).is_removed = True
+        db.session.commit()
+
+
+def lock_and_pin(app, world):
+    with app.app_context():
+        thread = db.session.get(Thread, world.thread)
+        thread.is_locked = thread.is_pinned = True
+        db.session.commit()
+
+
+def suspend_bob(app, world):
+    from datetime import timedelta
+
+    from forum.database import utcnow
+
+    with app.app_context():
+        bob = scalar(select(Member).where(Member.handle == "bob"))
+        bob.suspended_until = utcnow() + timedelta(days=3)
+        db.session.commit()
+
+
+def grant_helper_to_bob(app, world):
+    with app.app_context():
+        bob = scalar(select(Member.id).where(Member.handle == "bob"))
+        db.session.add(MemberBadge(member_id=bob, badge_id=world.badge, reason="setup"))
+        db.session.commit()
+
+
+def retire_badge(app, world):
+    with app.app_context():
+        db.session.get(Badge, world.badge).is_retired = True
+        db.session.commit()
+
+
+def thread_state():
+    thread = db.session.get(Thread, 1)
+    return (
+        thread.is_locked,
+        thread.is_pinned,
+        thread.board_id,
+        thread.solution_post_id,
+        thread.subject,
+        thread.post_count,
+    )
+
+
+def bob_state():
+    bob = scalar(select(Member).where(Member.handle == "bob"))
+    badges = scalar(
+        select(func.count()).select_from(MemberBadge).where(MemberBadge.member_id == bob.id)
+    )
+    return (bob.suspended_until, bob.fixed_rank_id, bob.role, badges)
+
+
+def count(model):
+    return lambda: scalar(select(func.count()).select_from(model))
+
+
+CASES = {
+    "new thread": Case(
+        "/new",
+        MEMBERS,
+        count(Thread),
+        {"board": 1, "subject": "A new question", "body": "Body text"},
+    ),
+    "reply": Case("/t/1/reply", MEMBERS, count(Post), {"body": "A reply"}),
+    "edit opening post": Case(
+        "/p/1/edit",
+        ("owner", *MODERATORS),
+        lambda: db.session.get(Post, 1).body_source,
+        {"subject": "Edited subject", "body": "Edited body"},
+    ),
+    "give kudos": Case("/p/2/kudos", MEMBERS, lambda: db.session.get(Post, 2).kudos_count),
+    "take back kudos": Case(
+        "/p/2/kudos/take-back",
+        MEMBERS,
+        lambda: db.session.get(Post, 2).kudos_count,
+        setup=give_kudos_from_everyone,
+    ),
+    "accept solution": Case("/t/1/solution", ("owner", *MODERATORS), thread_state, {"post_id": 2}),
+    "report post": Case("/p/2/report", MEMBERS, count(Report), {"reason": "spam"}),
+    "own settings": Case(
+        "/members/settings",
+        MEMBERS,
+        lambda: sorted(db.session.scalars(select(Member.display_name))),
+        {"display_name": "Renamed", "signature": "", "featured_badge": 0},
+    ),
+    "change password": Case(
+        "/settings/password",
+        MEMBERS,
+        lambda: sorted(db.session.scalars(select(Member.password_hash))),
+        {"current_password": DEFAULT_PASSWORD, "new_password": "another long passphrase"},
+    ),
+    "remove post": Case(
+        "/moderation/posts/2/remove", MODERATORS, lambda: db.session.get(Post, 2).is_removed
+    ),
+    "restore post": Case(
+        "/moderation/posts/2/restore",
+        MODERATORS,
+        lambda: db.session.get(Post, 2).is_removed,
+        setup=remove_reply,
+    ),
+    "remove reported post": Case(
+        "/moderation/reports/1/remove", MODERATORS, lambda: db.session.get(Report, 1).status
+    ),
+    "dismiss report": Case(
+        "/moderation/reports/1/dismiss", MODERATORS, lambda: db.session.get(Report, 1).status
+    ),
+    "lock": Case("/moderation/threads/1/lock", MODERATORS, thread_state),
+    "unlock": Case("/moderation/threads/1/unlock", MODERATORS, thread_state, setup=lock_and_pin),
+    "pin": Case("/moderation/threads/1/pin", MODERATORS, thread_state),
+    "unpin": Case("/moderation/threads/1/unpin", MODERATORS, thread_state, setup=lock_and_pin),
+    "move": Case("/moderation/threads/1/move", MODERATORS, thread_state, {"board": 2}),
+    "suspend": Case(
+        "/moderation/members/bob/suspend",
+        MODERATORS,
+        bob_state,
+        {"suspend-days": 2, "suspend-reason": "rude"},
+        prefix="suspend",
+    ),
+    "unsuspend": Case(
+        "/moderation/members/bob/unsuspend",
+        MODERATORS,
+        bob_state,
+        {"unsuspend-reason": "served"},
+        prefix="unsuspend",
+        setup=suspend_bob,
+    ),
+    "fixed rank": Case(
+        "/moderation/members/bob/rank",
+        MODERATORS,
+        bob_state,
+        {"fixed-rank": 6, "fixed-reason": "veteran"},
+        prefix="fixed",
+    ),
+    "grant badge": Case(
+        "/moderation/members/bob/badges",
+        MODERATORS,
+        bob_state,
+        {"grant-badge": 1, "grant-reason": "good"},
+        prefix="grant",
+    ),
+    "revoke badge": Case(
+        "/moderation/members/bob/badges/1/revoke",
+        MODERATORS,
+        bob_state,
+        {"revoke-reason": "oops"},
+        prefix="revoke",
+        setup=grant_helper_to_bob,
+    ),
+    "set role": Case(
+        "/moderation/members/bob/role",
+        ("admin",),
+        bob_state,
+        {"role-role": "moderator", "role-reason": "trusted"},
+        prefix="role",
+    ),
+    "add rank": Case(
+        "/moderation/ranks", MODERATORS, count(Rank), {"name": "Legend", "min_posts": 1000}
+    ),
+    "edit rank": Case(
+        "/moderation/ranks/1",
+        MODERATORS,
+        lambda: db.session.get(Rank, 1).name,
+        {"name": "Newcomer", "min_posts": 0},
+    ),
+    "delete rank": Case("/moderation/ranks/2/delete", MODERATORS, count(Rank)),
+    "create badge": Case(
+        "/moderation/badges/new",
+        MODERATORS,
+        count(Badge),
+        {"name": "Star", "colour": "#123456", "icon": "", "reason": "new", "submit": "Save badge"},
+    ),
+    "edit badge": Case(
+        "/moderation/badges/1",
+        MODERATORS,
+        lambda: db.session.get(Badge, 1).name,
+        {
+            "name": "Great Helper",
+            "colour": "#123456",
+            "icon": "",
+            "reason": "rename",
+            "submit": "Save badge",
+        },
+    ),
+    "retire badge": Case(
+        "/moderation/badges/1/retire",
+        MODERATORS,
+        lambda: db.session.get(Badge, 1).is_retired,
+        {"reason": "old"},
+    ),
+    "unretire badge": Case(
+        "/moderation/badges/1/unretire",
+        MODERATORS,
+        lambda: db.session.get(Badge, 1).is_retired,
+        {"reason": "back"},
+        setup=retire_badge,
+    ),
+    "create board": Case("/moderation/boards/new", ("admin",), count(Board), {"name": "Agencies"}),
+    "edit board": Case(
+        "/moderation/boards/1",
+        ("admin",),
+        lambda: db.session.get(Board, 1).name,
+        {"name": "Freelance", "description": "", "position": 0},
+    ),
+}
+# Routes open to everyone by design, or acting only on the caller's own session.
+NOT_IN_MATRIX = {"auth.login", "auth.register", "auth.logout"}
+
+
+@pytest.fixture
+def world(app) -> World:
+    owner = make_member(app, "alice", display_name="Alice A")
+    bob = make_member(app, "bob", display_name="Bob B")
+    for role, handle in HANDLES.items():
+        if role != "owner":
+            make_member(app, handle, role={"other": "member"}.get(role, role))
+    with app.app_context():
+        db.session.add_all(
+            [
+                Board(name="Freelancers", slug="freelancers", position=0),
+                Board(name="Clients", slug="clients", position=1),
+            ]
+        )
+        db.session.add(Badge(name="Helper"))
+        db.session.commit()
+    thread = make_thread(app, owner, 1, subject="Question", replies=1, reply_author_id=bob)
+    with app.app_context():
+        db.session.add(Report(post_id=1, reporter_id=bob, reason="setup report"))
+        db.session.commit()
+        reputation  # the ladder is seeded by the app fixture
+    return World(thread=thread, reply=2, badge=1, report=1, rank=1, board=1)
+
+
+def forged_fields_ignored(app) -> None:
+    with app.app_context():
+        roles = dict(db.session.execute(select(Member.handle, Member.role)).all())
+        assert roles["alice"] == Role.MEMBER and roles["carol"] == Role.MEMBER
+        assert scalar(select(func.max(Member.kudos_received))) < 9999
+        assert scalar(select(func.max(Member.post_count))) < 9999
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", list(CASES))
+def test_only_allowed_roles_change_anything(app, client, world, name, role):
+    case = CASES[name]
+    if case.setup:
+        case.setup(app, world)
+    with app.app_context():
+        before = case.state()
+    if role != "anonymous":
+        login(client, HANDLES[role])
+    response = post_form(client, case.url, {**FORGED, **case.data}, prefix=case.prefix)
+    with app.app_context():
+        after = case.state()
+    if role in case.allowed:
+        assert response.status_code in (302, 303), response.get_data(as_text=True)[:2000]
+        assert after != before, f"{role} was allowed to {name} but nothing changed"
+    else:
+        if role == "anonymous":
+            assert response.status_code == 302
+            assert response.headers["Location"].startswith("/login")
+        else:
+            assert response.status_code == 403
+        assert after == before, f"{role} changed something with {name}"
+    forged_fields_ignored(app)
+
+
+def test_every_state_changing_route_is_in_the_matrix(app):
+    covered = {case.url for case in CASES.values()}
+    adapter = app.url_map.bind("localhost")
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in (rule.methods or ()) or rule.endpoint in NOT_IN_MATRIX:
+            continue
+        if not any(adapter.match(url, method="POST")[0] == rule.endpoint for url in covered):
+            missing.append(rule.rule)
+    assert missing == []
