@@ -5,20 +5,23 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 
 from forum.database import configure_sqlite
-from forum.extensions import db, limiter, login_manager
+from forum.extensions import csrf, db, limiter, login_manager
 from forum.models import Member, MemberSession
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def init_app(app: Flask) -> None:
@@ -31,6 +34,8 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_member)
 
+    app.before_request(replace_nul_characters)
+    app.before_request(check_kept_form_csrf)
     app.after_request(add_security_headers)
     app.register_error_handler(RateLimitExceeded, rate_limited)
     app.register_error_handler(HTTPException, http_error)
@@ -45,6 +50,50 @@ def load_member(token: str) -> Member | None:
     if member is not None:
         member.session_token = token
     return member
+
+
+def replace_nul_characters() -> None:
+    """NUL cannot be stored by PostgreSQL: show it as U+FFFD, as Markdown does, wherever typed."""
+    if any("\x00" in value for value in request.args.values()):
+        request.args = _without_nul(request.args)
+    if request.method == "POST" and request.mimetype in FORM_MIMETYPES:
+        if any("\x00" in value for value in request.form.values()):
+            request.form = _without_nul(request.form)
+
+
+def _without_nul(values) -> ImmutableMultiDict:
+    return ImmutableMultiDict(
+        [(key, value.replace("\x00", "\ufffd")) for key, value in values.items(multi=True)]
+    )
+
+
+def keeps_form_on_csrf_failure(view):
+    """Mark a view that answers a failed CSRF check itself rather than with a bare 400 page.
+
+    A form view shows its form again with what the member typed and a note that the form had
+    expired (templates/_macros/forms.html). Only for views that change nothing unless their
+    FlaskForm validates: a failed check takes the token out of the submitted form, so it cannot.
+    """
+    view.keeps_form_on_csrf_failure = True
+    return csrf.exempt(view)  # from Flask-WTF's blanket check: check_kept_form_csrf runs it
+
+
+def check_kept_form_csrf() -> None:
+    """Flask-WTF's whole CSRF check for the marked views; a failure becomes an error on the form."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "keeps_form_on_csrf_failure", False):
+        return
+    if not current_app.config["WTF_CSRF_ENABLED"]:
+        return
+    try:
+        csrf.protect()
+    except CSRFError:
+        if request.mimetype not in FORM_MIMETYPES:
+            raise
+        # The token may be right and only the Referer (over HTTPS) wrong: drop the token anyway.
+        form = request.form.copy()
+        form.poplist(current_app.config["WTF_CSRF_FIELD_NAME"])
+        request.form = ImmutableMultiDict(form)
 
 
 def add_security_headers(response):
@@ -62,7 +111,8 @@ def http_error(error: HTTPException):
 def rate_limited(error: RateLimitExceeded):
     """Say how long to wait and give the member back whatever they typed."""
     current = limiter.current_limit
-    wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+    # window[0] is when the oldest counted hit leaves the window (reset_at adds a second to it)
+    wait = max(1, math.ceil(current.window[0] - time.time())) if current else 60
     draft = request.form.get("body", "") if request.method == "POST" else ""
     response = render_template("errors/rate_limited.html", wait=wait, draft=draft)
     return response, 429, {"Retry-After": str(wait)}

@@ -14,6 +14,7 @@ from forum.members import bp, services
 from forum.members.forms import SettingsForm
 from forum.models import Badge, Member, MemberBadge, Rank
 from forum.moderation.forms import member_tool_forms
+from forum.web import keeps_form_on_csrf_failure
 
 
 def _member_or_404(handle: str) -> Member:
@@ -30,6 +31,7 @@ def profile(handle: str):
 
 
 @bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
+@keeps_form_on_csrf_failure
 @login_required
 def settings():
     member = current_user

@@ -27,6 +27,7 @@ from forum.reputation import services as reputation
 from forum.threads import services as thread_services
 from forum.threads.forms import ButtonForm
 from forum.threads.links import post_url, thread_url
+from forum.web import keeps_form_on_csrf_failure
 
 
 @bp.before_request
@@ -60,11 +61,13 @@ def _set_removed(post_id: int, removed: bool):
 
 
 @bp.post("/posts/<int:post_id>/remove")
+@keeps_form_on_csrf_failure
 def remove_post(post_id: int):
     return _set_removed(post_id, True)
 
 
 @bp.post("/posts/<int:post_id>/restore")
+@keeps_form_on_csrf_failure
 def restore_post(post_id: int):
     return _set_removed(post_id, False)
 
@@ -77,6 +80,7 @@ def reports():
 
 
 @bp.post("/reports/<int:report_id>/<any(remove, dismiss):decision>")
+@keeps_form_on_csrf_failure
 def resolve_report(report_id: int, decision: str):
     report = db.get_or_404(Report, report_id)
     if ButtonForm().validate_on_submit():
@@ -109,6 +113,7 @@ THREAD_FLAGS = {
 
 
 @bp.post("/threads/<int:thread_id>/<any(lock, unlock, pin, unpin):action>")
+@keeps_form_on_csrf_failure
 def thread_flag(thread_id: int, action: str):
     thread = db.get_or_404(Thread, thread_id)
     if ButtonForm().validate_on_submit():
@@ -121,6 +126,7 @@ def thread_flag(thread_id: int, action: str):
 
 
 @bp.post("/threads/<int:thread_id>/move")
+@keeps_form_on_csrf_failure
 def move_thread(thread_id: int):
     thread = db.get_or_404(Thread, thread_id)
     form = MoveForm()
@@ -161,6 +167,7 @@ def _member_action(handle: str, form_name: str, action):
 
 
 @bp.post("/members/<handle>/suspend")
+@keeps_form_on_csrf_failure
 def suspend(handle: str):
     def act(member, form):
         services.suspend(current_user, member, form.days.data, form.reason.data)
@@ -170,6 +177,7 @@ def suspend(handle: str):
 
 
 @bp.post("/members/<handle>/unsuspend")
+@keeps_form_on_csrf_failure
 def unsuspend(handle: str):
     def act(member, form):
         services.unsuspend(current_user, member, form.reason.data)
@@ -179,6 +187,7 @@ def unsuspend(handle: str):
 
 
 @bp.post("/members/<handle>/rank")
+@keeps_form_on_csrf_failure
 def fixed_rank(handle: str):
     def act(member, form):
         reputation.set_fixed_rank(current_user, member, form.rank.data or None, form.reason.data)
@@ -188,6 +197,7 @@ def fixed_rank(handle: str):
 
 
 @bp.post("/members/<handle>/badges")
+@keeps_form_on_csrf_failure
 def grant_badge(handle: str):
     def act(member, form):
         badge = db.session.get(Badge, form.badge.data)
@@ -198,6 +208,7 @@ def grant_badge(handle: str):
 
 
 @bp.post("/members/<handle>/badges/<int:badge_id>/revoke")
+@keeps_form_on_csrf_failure
 def revoke_badge(handle: str, badge_id: int):
     badge = db.get_or_404(Badge, badge_id)
 
@@ -209,6 +220,7 @@ def revoke_badge(handle: str, badge_id: int):
 
 
 @bp.post("/members/<handle>/role")
+@keeps_form_on_csrf_failure
 def set_role(handle: str):
     _require_admin()
 
@@ -233,6 +245,7 @@ def _thresholds(form) -> reputation.Thresholds:
 
 @bp.route("/ranks", methods=["GET", "POST"])
 @bp.route("/ranks/<int:rank_id>", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
 def ranks(rank_id: int | None = None):
     rank = db.get_or_404(Rank, rank_id) if rank_id else None
     form = RankForm(obj=rank if request.method == "GET" else None)
@@ -252,6 +265,7 @@ def ranks(rank_id: int | None = None):
 
 
 @bp.post("/ranks/<int:rank_id>/delete")
+@keeps_form_on_csrf_failure
 def delete_rank(rank_id: int):
     if ButtonForm().validate_on_submit():
         try:
@@ -281,6 +295,7 @@ def badges():
 
 @bp.route("/badges/new", methods=["GET", "POST"])
 @bp.route("/badges/<int:badge_id>", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
 def badge(badge_id: int | None = None):
     badge = db.get_or_404(Badge, badge_id) if badge_id else None
     form = BadgeForm()
@@ -323,6 +338,7 @@ def badge(badge_id: int | None = None):
 
 
 @bp.post("/badges/<int:badge_id>/<any(retire, unretire):action>")
+@keeps_form_on_csrf_failure
 def retire_badge(badge_id: int, action: str):
     badge = db.get_or_404(Badge, badge_id)
     form = ReasonForm()
@@ -346,6 +362,7 @@ def boards():
 
 @bp.route("/boards/new", methods=["GET", "POST"])
 @bp.route("/boards/<int:board_id>", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
 def board(board_id: int | None = None):
     _require_admin()
     board = db.get_or_404(Board, board_id) if board_id else None

@@ -17,14 +17,12 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("SEARCH_LOCK_TIMEOUT", 0.5)
     app.config.setdefault("SEARCH_DRAIN_AFTER_COMMIT", True)
-    app.config.setdefault("SEARCH_SPELLING_REFRESH_SECONDS", 60.0)
     with app.app_context():
         engine = db.engine
     backend = WhooshIndex(app.config["SEARCH_INDEX_DIR"], app.config["SEARCH_LOCK_TIMEOUT"])
     app.extensions[EXTENSION] = SearchService(
         backend,
         session_factory=lambda: Session(engine),
-        spelling_refresh_seconds=app.config["SEARCH_SPELLING_REFRESH_SECONDS"],
     )
     hooks.register()
 

@@ -236,10 +236,22 @@ class WhooshIndex:
                 int(fields["post_id"]): fields["digest"] for fields in searcher.all_stored_fields()
             }
 
-    def vocabulary(self) -> dict[str, int]:
+    def spelling_path(self, generation: str | None = None) -> Path:
+        """Where the spelling tables of a generation (the live one by default) are kept."""
+        name = generation or self.generation()
+        if name is None:
+            raise IndexMissing(str(self.root))
+        return self.root / name / "spelling.sqlite"
+
+    def spelling_words(self, doc: PostDocument) -> set[str]:
+        """The unstemmed words a document adds to the vocabulary (as its spelling fields hold)."""
+        return {token.text for token in ANALYZER(f"{doc.subject} {doc.body}", no_morph=True)}
+
+    def vocabulary(self, generation: str | None = None) -> dict[str, int]:
         """Unstemmed words with their document frequencies, from the spelling fields."""
         counts: dict[str, int] = {}
-        with self._open().searcher() as searcher:
+        ix = index.open_dir(str(self.root / generation)) if generation else self._open()
+        with ix.searcher() as searcher:
             reader = searcher.reader()
             for fieldname in SPELLING_FIELDS:
                 if fieldname not in reader.schema:

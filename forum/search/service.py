@@ -8,7 +8,6 @@ disk or a crash leaves the rows for the next writer or `flask search drain`: not
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,6 +23,7 @@ from forum.search.documents import count_searchable, iter_documents, load_docume
 from forum.search.index import Hit, HitPage, IndexBusy, IndexMissing, WhooshIndex
 from forum.search.query import ParsedQuery, parse_query
 from forum.search.spelling import SpellingCorrector
+from forum.search.spelling_store import SpellingStore
 
 log = logging.getLogger(__name__)
 DRAIN_BATCH = 1000
@@ -69,16 +69,10 @@ class CheckReport:
 class SearchService:
     """The small interface the rest of the forum uses: drain, search, suggest, rebuild, check."""
 
-    def __init__(
-        self,
-        backend: WhooshIndex,
-        session_factory: Callable[[], Session],
-        spelling_refresh_seconds: float = 60.0,
-    ) -> None:
+    def __init__(self, backend: WhooshIndex, session_factory: Callable[[], Session]) -> None:
         self.backend = backend
         self.session_factory = session_factory
-        self.spelling_refresh_seconds = spelling_refresh_seconds
-        self._speller: tuple[object, float, SpellingCorrector] | None = None
+        self._speller: tuple[str, SpellingCorrector] | None = None
 
     # indexing ------------------------------------------------------------------------------
 
@@ -121,12 +115,21 @@ class SearchService:
                 return 0, after_id
             documents = load_documents(session, {row.post_id for row in rows})
         self.backend.apply(documents)
+        self._learn_words([doc for doc in documents.values() if doc is not None])
         if not keep_rows:
             with self.session_factory() as session:
                 session.connection(execution_options={WRITE_OPTION: True})
                 session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_([r.id for r in rows])))
                 session.commit()
         return len(rows), rows[-1].id
+
+    def _learn_words(self, documents: list) -> None:
+        """Grow the live generation's spelling tables with the words just indexed."""
+        store = SpellingStore(self.backend.spelling_path())
+        if not store.exists():
+            store.write(self.backend.vocabulary())
+        else:
+            store.add(self.backend.spelling_words(doc) for doc in documents)
 
     def pending(self) -> int:
         with self.session_factory() as session:
@@ -156,13 +159,13 @@ class SearchService:
                 progress(counted % 100)
 
             name = backend.build_generation(documents())
+            SpellingStore(backend.spelling_path(name)).write(backend.vocabulary(name))
             with backend.write_lock(timeout=30):
                 backend.switch_to(name)
                 backend.mark_rebuilding(False)
         finally:
             backend.mark_rebuilding(False)
         self.drain(lock_timeout=30)
-        self._speller = None
         return counted
 
     def check(
@@ -230,17 +233,16 @@ class SearchService:
     # spelling ------------------------------------------------------------------------------
 
     def speller(self) -> SpellingCorrector:
-        """The corrector over the index's own unstemmed vocabulary, rebuilt when the index changed
-        (at most once per refresh interval: the vocabulary drifts slowly)."""
-        version = self.backend.version()
-        now = time.monotonic()
-        if self._speller is not None:
-            cached_version, built_at, speller = self._speller
-            if cached_version == version or now - built_at < self.spelling_refresh_seconds:
-                return speller
-        speller = SpellingCorrector.from_counts(self.backend.vocabulary())
-        self._speller = (version, now, speller)
-        return speller
+        """The corrector over the live generation's vocabulary, read in place from its tables."""
+        generation = self.backend.generation()
+        if generation is None:
+            raise IndexMissing(str(self.backend.root))
+        if self._speller is None or self._speller[0] != generation:
+            store = SpellingStore(self.backend.spelling_path(generation))
+            if not store.exists():  # the next drain builds it; until then, no corrections
+                return SpellingCorrector.from_counts({})
+            self._speller = (generation, store.corrector())
+        return self._speller[1]
 
     def suggest(self, word: str) -> str:
         """The best spelling of a word from the index's vocabulary (the word itself if known)."""

@@ -125,7 +125,7 @@ def _deletes(words: Iterable[str]) -> set[str]:
     return {w[:i] + w[i + 1 :] for w in words for i in range(len(w))}
 
 
-def _index_deletes(
+def index_deletes(
     words: Iterable[str],
 ) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """Each variant of the words' prefixes with one letter deleted -> the words; with two.
@@ -157,15 +157,24 @@ class SpellingCorrector:
     from_counts.
     """
 
-    def __init__(self, counts: Mapping[str, int], costs: EditCosts) -> None:
-        """counts: lowercase word -> positive count, as from_counts makes them."""
+    def __init__(
+        self,
+        counts: Mapping[str, int],
+        costs: EditCosts,
+        deletes: tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[str, ...]]] | None = None,
+        total: int | None = None,
+        longest: int | None = None,
+    ) -> None:
+        """counts: lowercase word -> positive count, as from_counts makes them.
+
+        The delete tables, total and longest may come precomputed (SpellingStore keeps them on
+        disk, so a web worker neither builds them nor holds them in memory).
+        """
         self._counts = counts
         self._costs = costs
-        log_total = math.log(max(sum(counts.values()), 1))
-        self._log_prior = {w: PRIOR_WEIGHT * (math.log(n) - log_total) for w, n in counts.items()}
-        self._longest = max(map(len, counts), default=0)
-        words = [w for w in counts if w.isalpha()]
-        self._by_deletes = _index_deletes(words)
+        self._log_total = math.log(max(sum(counts.values()) if total is None else total, 1))
+        self._longest = max(map(len, counts), default=0) if longest is None else longest
+        self._by_deletes = deletes or index_deletes(w for w in counts if w.isalpha())
 
     @classmethod
     def from_counts(
@@ -225,7 +234,8 @@ class SpellingCorrector:
         for word in self._candidates(typo, edits):
             aligned = self._costs.align(typo, word, edits)
             if aligned:
-                scored.append((self._log_prior[word] - aligned[0], word))
+                log_prior = PRIOR_WEIGHT * (math.log(self._counts[word]) - self._log_total)
+                scored.append((log_prior - aligned[0], word))
         return [word for _, word in sorted(scored, reverse=True)]
 
     def _candidates(self, typo: str, edits: int) -> set[str]:

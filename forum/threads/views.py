@@ -298,6 +298,7 @@ def take_back_kudos(post_id: int):
 
 
 @bp.post("/t/<int:thread_id>/solution")
+@keeps_form_on_csrf_failure
 @login_required
 def accept_solution(thread_id: int):
     """Mark the reply named by post_id as the solution, or clear it when post_id is empty."""
@@ -321,6 +322,7 @@ def accept_solution(thread_id: int):
 
 
 @bp.route("/p/<int:post_id>/report", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
 @login_required
 def report(post_id: int):
     from forum.moderation.forms import ReportForm
