@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from forum import search, web
     from forum.extensions import csrf, db, limiter, login_manager, migrate
+    from forum.threads import blocks
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -31,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     web.init_app(app)
     search.init_app(app)
+    blocks.init_app(app)
 
     from forum.auth import bp as auth_bp
     from forum.members import bp as members_bp

@@ -56,9 +56,9 @@ def replace_nul_characters() -> None:
     """NUL cannot be stored by PostgreSQL: show it as U+FFFD, as Markdown does, wherever typed."""
     if any("\x00" in value for value in request.args.values()):
         request.args = _without_nul(request.args)
-    if request.method == "POST" and request.mimetype in FORM_MIMETYPES:
-        if any("\x00" in value for value in request.form.values()):
-            request.form = _without_nul(request.form)
+    posted_form = request.method == "POST" and request.mimetype in FORM_MIMETYPES
+    if posted_form and any("\x00" in value for value in request.form.values()):
+        request.form = _without_nul(request.form)
 
 
 def _without_nul(values) -> ImmutableMultiDict:

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from forum.models.reputation import Badge, Rank
 
 
+def initials(display_name: str, handle: str) -> str:
+    """Avatar letters: "Philip D" -> "PD"."""
+    letters = [part[0] for part in display_name.split() if part[:1].isalnum()]
+    return "".join(letters[:2]).upper() or handle[:1].upper()
+
+
 class Role(enum.StrEnum):
     MEMBER = "member"
     MODERATOR = "moderator"
@@ -90,8 +96,7 @@ class Member(UserMixin, db.Model):
 
     @property
     def initials(self) -> str:
-        letters = [part[0] for part in self.display_name.split() if part[:1].isalnum()]
-        return "".join(letters[:2]).upper() or self.handle[:1].upper()
+        return initials(self.display_name, self.handle)
 
     def is_suspended(self, now: datetime | None = None) -> bool:
         return self.suspended_until is not None and self.suspended_until > (now or utcnow())

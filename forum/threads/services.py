@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from forum import audit, markup, permissions
 from forum.database import utcnow, write_transaction
 from forum.errors import EditWindowClosed, InvalidInput, NotAllowed, ThreadLocked
 from forum.extensions import db
-from forum.models import Board, Kudos, Member, Post, Thread
+from forum.models import Badge, Board, Kudos, Member, Post, Rank, Thread
 from forum.reputation.services import refresh_rank
 
 REPLY_PREFIX = "Re: "
@@ -335,17 +337,49 @@ def page_count(post_count: int, per_page: int) -> int:
     return max(1, -(-post_count // per_page))
 
 
-def thread_page(thread: Thread, page: int, per_page: int) -> list[Post]:
-    """Posts of page K by stored position (an index range, not an OFFSET scan), authors joined."""
-    first = (page - 1) * per_page + 1
-    return list(
-        db.session.scalars(
-            select(Post)
-            .where(Post.thread_id == thread.id, Post.position.between(first, first + per_page - 1))
-            .options(joinedload(Post.author), joinedload(Post.edited_by))
-            .order_by(Post.position)
-        ).unique()
+@cache
+def _page_statement():
+    """Built once: constructing a seven-table select costs more than running it."""
+    rank, fixed, editor = aliased(Rank), aliased(Rank), aliased(Member)
+    return (
+        select(
+            Post.id,
+            Post.position,
+            Post.subject,
+            Post.body_html,
+            Post.created_at,
+            Post.edited_at,
+            Post.edited_by_id,
+            Post.author_id,
+            Post.kudos_count,
+            Post.is_removed,
+            Member.handle,
+            Member.display_name,
+            Member.member_since,
+            Member.kudos_received,
+            Member.signature_html,
+            func.coalesce(Badge.name, fixed.name, rank.name, "").label("title"),
+            editor.display_name.label("editor_name"),
+        )
+        .join(Member, Member.id == Post.author_id)
+        .outerjoin(rank, rank.id == Member.rank_id)
+        .outerjoin(fixed, fixed.id == Member.fixed_rank_id)
+        .outerjoin(Badge, Badge.id == Member.featured_badge_id)
+        .outerjoin(editor, editor.id == Post.edited_by_id)
+        .where(
+            Post.thread_id == bindparam("thread_id"),
+            Post.position.between(bindparam("first"), bindparam("last")),
+        )
+        .order_by(Post.position)
     )
+
+
+def thread_page(thread: Thread, page: int, per_page: int) -> list[Row]:
+    """Page K's posts by stored position (an index range, not an OFFSET scan), as flat rows
+    holding everything a post block shows: one query, no ORM objects to build."""
+    first = (page - 1) * per_page + 1
+    params = {"thread_id": thread.id, "first": first, "last": first + per_page - 1}
+    return list(db.session.execute(_page_statement(), params))
 
 
 def board_threads(board: Board, page: int, per_page: int) -> tuple[list[Thread], int]:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
@@ -17,6 +18,7 @@ from forum.errors import ForumError, InvalidInput
 from forum.extensions import db, limiter
 from forum.models import Board, Member, Post, Thread
 from forum.threads import bp, services
+from forum.threads.blocks import post_blocks
 from forum.threads.forms import ButtonForm, EditForm, ReplyForm, ThreadForm
 from forum.threads.links import post_url, thread_url
 from forum.web import keeps_form_on_csrf_failure
@@ -44,7 +46,7 @@ limit_posting = limiter.limit(
 
 @dataclass
 class PageContext:
-    """What the post macro needs to know about the viewer, computed once per page."""
+    """What the post actions need to know about a logged-in viewer, computed once per page."""
 
     member: Member
     kudos_given: set[int]
@@ -55,7 +57,7 @@ class PageContext:
     button_form: ButtonForm
 
     @classmethod
-    def for_thread(cls, thread: Thread, posts: list[Post]) -> PageContext:
+    def for_thread(cls, thread: Thread, posts: list) -> PageContext:
         return cls(
             member=current_user,
             kudos_given=services.kudos_given(current_user, [p.id for p in posts]),
@@ -66,16 +68,29 @@ class PageContext:
             button_form=ButtonForm(),
         )
 
-    def can_edit(self, post: Post) -> bool:
+    def can_edit(self, post) -> bool:
         return permissions.can_edit(self.member, post, self.edit_window)
 
 
+def render_posts(thread: Thread, rows: list) -> list[Markup]:
+    """Each post's cached block, with the viewer's buttons put in (none for visitors)."""
+    ctx = PageContext.for_thread(thread, rows) if current_user.is_authenticated else None
+    macros = current_app.jinja_env.get_template("_macros/posts.html").module
+    blocks = post_blocks()
+    return [
+        blocks.render(
+            row,
+            thread.post_count,
+            thread.solution_post_id == row.id,
+            show_text=not row.is_removed or (ctx is not None and ctx.can_moderate),
+            actions=macros.render_post_actions(row, thread, ctx) if ctx else None,
+        )
+        for row in rows
+    ]
+
+
 def _visible_thread(thread_id: int) -> Thread:
-    thread = db.get_or_404(
-        Thread,
-        thread_id,
-        options=[joinedload(Thread.solution_post).joinedload(Post.author)],
-    )
+    thread = db.get_or_404(Thread, thread_id)
     if thread.is_hidden and not permissions.can_moderate(current_user):
         abort(404)
     return thread
@@ -138,17 +153,17 @@ def thread(thread_id: int, slug: str | None = None):
     pages = services.page_count(thread.post_count, per_page)
     if page < 1 or page > pages:
         abort(404)
-    posts = services.thread_page(thread, page, per_page)
+    can_moderate = permissions.can_moderate(current_user)
     return render_template(
         "threads/thread.html",
         thread=thread,
-        posts=posts,
+        posts=render_posts(thread, services.thread_page(thread, page, per_page)),
         page=page,
         pages=pages,
         page_url=lambda p: thread_url(thread, p),
-        ctx=PageContext.for_thread(thread, posts),
-        reply_form=ReplyForm(),
-        move_form=_move_form(thread) if permissions.can_moderate(current_user) else None,
+        can_reply=permissions.can_reply(current_user, thread),
+        reply_form=ReplyForm() if current_user.is_authenticated else None,
+        move_form=_move_form(thread) if can_moderate else None,
         post_link=post_url,
     )
 

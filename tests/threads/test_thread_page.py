@@ -175,3 +175,36 @@ def test_board_page_lists_pinned_threads_first_with_reply_counts(app, client, me
     html = client.get("/b/freelancers").get_data(as_text=True)
     assert html.index("Pinned rules") < html.index("Newer question")
     assert re.search(r"Pinned rules</a>.*?</td>\s*<td>3</td>", html, flags=re.S)
+
+
+def test_cached_post_blocks_follow_a_change_of_the_authors_rank_at_once(app, client, member, board):
+    thread_id = make_thread(app, member, board, subject="Cached", replies=2)
+    url = f"/t/{thread_id}-cached"
+    assert client.get(url).get_data(as_text=True).count('author-title">New Member<') == 3
+    from forum.extensions import db
+    from forum.models import Member
+    from forum.reputation.services import refresh_rank
+
+    with app.app_context():
+        db.session.get(Member, member).post_count = 60
+        db.session.get(Member, member).kudos_received = 30
+        db.session.get(Member, member).solution_count = 3
+        refresh_rank(member, "test")
+        db.session.commit()
+    assert client.get(url).get_data(as_text=True).count('author-title">Ace Contributor<') == 3
+
+
+def test_each_viewer_sees_their_own_buttons_on_the_same_cached_posts(
+    app, client, member, other_member, board
+):
+    thread_id = make_thread(app, member, board, subject="Buttons")
+    url = f"/t/{thread_id}-buttons"
+    anonymous = client.get(url).get_data(as_text=True)
+    assert "Give kudos" not in anonymous and "Edit</a>" not in anonymous
+    login(client, "alice")
+    author = client.get(url).get_data(as_text=True)
+    assert "Edit</a>" in author and "Give kudos" not in author
+    bob = app.test_client()
+    login(bob, "bob")
+    other = bob.get(url).get_data(as_text=True)
+    assert "Give kudos" in other and "Edit</a>" not in other
