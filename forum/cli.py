@@ -7,12 +7,14 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from forum.database import write_transaction
 from forum.extensions import db
 from forum.search import get_search
 
 forum_cli = AppGroup("forum", help="Set up and maintain the forum.")
+RERENDER_BATCH = 100  # posts per write transaction: short enough not to keep posters waiting
 
 
 def _echo_report(report) -> None:
@@ -99,17 +101,33 @@ def rerender_command() -> None:
     last_id = 0
     with click.progressbar(length=total, label="Re-rendering posts") as bar:
         while True:
-            posts = db.session.scalars(
-                select(Post).where(Post.id > last_id).order_by(Post.id).limit(500)
-            ).all()
+            # One short write transaction per batch, its rows locked while they are rendered: on
+            # SQLite a read that turns into a write fails ("database is locked") once a member
+            # posted in between, and on PostgreSQL an edit made meanwhile would get stale HTML.
+            with write_transaction() as session:
+                posts = session.scalars(
+                    select(Post)
+                    .where(Post.id > last_id)
+                    .order_by(Post.id)
+                    .limit(RERENDER_BATCH)
+                    .with_for_update()
+                ).all()
+                for post in posts:
+                    post.body_html = render_body(post.body_source)
             if not posts:
                 break
-            for post in posts:
-                post.body_html = render_body(post.body_source)
             last_id = posts[-1].id
-            db.session.commit()
             bar.update(len(posts))
-    for member in db.session.scalars(select(Member).where(Member.signature_source != "")):
-        member.signature_html = str(render_markdown(member.signature_source))
-    db.session.commit()
+    with write_transaction() as session:
+        signatures = session.execute(
+            select(Member.id, Member.signature_source)
+            .where(Member.signature_source != "")
+            .with_for_update()
+        ).all()
+        for member_id, source in signatures:
+            session.execute(
+                update(Member)
+                .where(Member.id == member_id)
+                .values(signature_html=str(render_markdown(source)))
+            )
     click.echo("Done.")

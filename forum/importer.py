@@ -23,6 +23,11 @@ from forum.threads.services import add_reply, add_thread, render_body, slugify
 
 LEADING_RE = re.compile(r"^\s*(re\s*:\s*)+", re.IGNORECASE)
 BATCH_SIZE = 500
+# Column widths: a longer value would be refused by PostgreSQL and abort the whole batch.
+MAX_BOARD_NAME = 80
+MAX_THREAD_KEY = 255
+MAX_DISPLAY_NAME = 60
+MAX_BADGE_NAME = 60
 
 
 @dataclass
@@ -34,13 +39,47 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)  # "line 12: why"
 
 
-def read_lines(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, object) for each non-blank line of a .jsonl or .jsonl.gz file."""
+def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw line) for each non-blank line of a .jsonl or .jsonl.gz file.
+
+    Lines stay undecoded so that one bad line (broken JSON, invalid UTF-8) is reported by
+    parse_line and skipped, instead of ending the whole import.
+    """
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as lines:
+    with opener(path, "rb") as lines:
         for number, line in enumerate(lines, start=1):
             if line.strip():
-                yield number, json.loads(line)
+                yield number, line
+
+
+def parse_line(line: bytes) -> dict:
+    """One line's object; InvalidInput says why a line is not one."""
+    try:
+        obj = json.loads(line)
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"not valid UTF-8 (byte {exc.start + 1})") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    if not isinstance(obj, dict):
+        raise InvalidInput("not a JSON object")
+    return obj
+
+
+def text_field(obj: dict, name: str, max_length: int | None = None) -> str:
+    """A required string field, checked against the column that will hold it."""
+    if name not in obj:
+        raise InvalidInput(f"{name} is missing")
+    value = obj[name]
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} is not a string")
+    if max_length is not None and len(value) > max_length:
+        raise InvalidInput(f"{name} is longer than {max_length} characters")
+    return value
+
+
+def display_name_of(name: str, handle: str) -> str:
+    """A display name on one line that fits its column; the handle when none is given."""
+    return " ".join(name.split())[:MAX_DISPLAY_NAME].rstrip() or handle
 
 
 def thread_subject(subject: str) -> str:
@@ -61,6 +100,7 @@ class Importer:
     def __init__(self) -> None:
         self.report = ImportReport()
         self.members: dict[str, int] = {}
+        self.authors_only: set[int] = set()  # created from post lines; a member line may follow
         self.boards: dict[str, int] = {}
         self.threads: dict[tuple[int, str], int] = {}
         self.existing_posts: dict[int, set[tuple[int, datetime]]] = {}
@@ -68,7 +108,7 @@ class Importer:
         self.limit = current_app.config["MAX_IMPORT_POST_LENGTH"]
 
     def run(self, path: Path, progress: Callable[[int], None] = lambda n: None) -> ImportReport:
-        batch: list[tuple[int, dict]] = []
+        batch: list[tuple[int, bytes]] = []
         for item in read_lines(path):
             batch.append(item)
             if len(batch) >= BATCH_SIZE:
@@ -81,21 +121,45 @@ class Importer:
         self._finish()
         return self.report
 
-    def _import_batch(self, batch: list[tuple[int, dict]]) -> None:
+    def _import_batch(self, batch: list[tuple[int, bytes]]) -> None:
+        """One transaction: the batch's lines, then its authors' post counts and ranks.
+
+        Counting per batch keeps members' post counts exact even when an import stops half-way
+        (a re-import skips the posts already there, so it would never count them).
+        """
         with write_transaction() as session:
-            for number, obj in batch:
+            for number, line in batch:
                 try:
+                    obj = parse_line(line)
                     if "member" in obj:
-                        self._member(session, obj)
+                        self._member(session, number, obj)
                     elif "body" in obj:
                         self._post(session, number, obj)
                     else:
                         self.report.skipped.append(f"line {number}: neither a member nor a post")
-                except (InvalidInput, KeyError, ValueError, TypeError) as exc:
+                except (InvalidInput, ValueError, TypeError) as exc:
                     self.report.skipped.append(f"line {number}: {exc}")
+            self._count_posts(session)
+
+    def _count_posts(self, session) -> None:
+        """Add the batch's posts to their authors' counts and recompute their ranks."""
+        for member_id, count in self.post_counts.items():
+            if count:
+                session.execute(
+                    update(Member)
+                    .where(Member.id == member_id)
+                    .values(post_count=Member.post_count + count)
+                )
+            refresh_rank(member_id, cause="imported posts")
+        self.post_counts = {}
 
     def _member_id(
-        self, session, handle: str, display_name: str | None = None, since: date | None = None
+        self,
+        session,
+        handle: str,
+        display_name: str = "",
+        since: date | None = None,
+        from_post: bool = False,
     ) -> int:
         handle = handle.strip().lower()
         if handle in self.members:
@@ -104,37 +168,62 @@ class Importer:
         if member_id is None:
             if not HANDLE_RE.fullmatch(handle):
                 raise InvalidInput(f"handle {handle!r} is not 3–30 characters of a–z, 0–9, - and _")
-            member = Member(handle=handle, display_name=display_name or handle)
+            member = Member(handle=handle, display_name=display_name_of(display_name, handle))
             if since:
                 member.member_since = since
             session.add(member)
             session.flush()
             member_id = member.id
             self.report.members_created += 1
-            self.post_counts.setdefault(member_id, 0)  # so _finish gives it a rank
+            self.post_counts.setdefault(member_id, 0)  # so _count_posts gives it a rank
+            if from_post:
+                self.authors_only.add(member_id)
         self.members[handle] = member_id
         return member_id
 
-    def _member(self, session, obj: dict) -> None:
-        handle = obj["member"].strip().lower()
-        if handle in self.members or session.scalar(
+    def _member(self, session, number: int, obj: dict) -> None:
+        handle = text_field(obj, "member").strip().lower()
+        member_id = self.members.get(handle) or session.scalar(
             select(Member.id).where(Member.handle == handle)
-        ):
-            self._member_id(session, handle)
+        )
+        if member_id is not None and member_id not in self.authors_only:
+            self.members[handle] = member_id  # imported before: a re-import changes nothing
             return
-        since = date.fromisoformat(obj["member_since"]) if obj.get("member_since") else None
+        display_name, rank_name, signature, since_text = (
+            obj.get(name) or "" for name in ("display_name", "rank", "signature", "member_since")
+        )
+        badges = obj.get("badges") or []
+        if not all(isinstance(v, str) for v in (display_name, rank_name, signature, since_text)):
+            raise InvalidInput("display_name, rank, signature and member_since must be strings")
+        if not isinstance(badges, list) or not all(isinstance(b, str) for b in badges):
+            raise InvalidInput("badges must be a list of names")
+        since = date.fromisoformat(since_text) if since_text else None
         rank = None
-        if obj.get("rank"):
-            rank = session.scalar(select(Rank).where(Rank.name == obj["rank"]))
-            if rank is None:
-                raise InvalidInput(f"unknown rank {obj['rank']!r}")
-        member_id = self._member_id(session, handle, obj.get("display_name"), since)
-        member = session.get(Member, member_id)
+        if rank_name:
+            rank = session.scalar(select(Rank).where(Rank.name == rank_name))
+            if rank is None:  # keep the member (their posts need them), without the rank
+                self.report.skipped.append(
+                    f"line {number}: unknown rank {rank_name!r}; member imported without it"
+                )
+        if member_id is None:
+            member_id = self._member_id(session, handle, display_name, since)
+            member = session.get(Member, member_id)
+        else:  # created from an earlier post line of this file; its member line completes it
+            self.authors_only.discard(member_id)
+            member = session.get(Member, member_id)
+            member.display_name = display_name_of(display_name, handle)
+            if since:
+                member.member_since = since
         member.fixed_rank_id = rank.id if rank else None
-        if obj.get("signature"):
-            member.signature_source = obj["signature"]
-            member.signature_html = str(markup.render_markdown(obj["signature"]))
-        for name in obj.get("badges") or []:
+        if signature:
+            member.signature_source = signature
+            member.signature_html = str(markup.render_markdown(signature))
+        for name in dict.fromkeys(badges):  # each badge once, in the order given
+            if len(name) > MAX_BADGE_NAME:
+                self.report.skipped.append(
+                    f"line {number}: badge {name[:20]!r}... is longer than {MAX_BADGE_NAME} characters"
+                )
+                continue
             badge = session.scalar(select(Badge).where(Badge.name == name))
             if badge is None:
                 badge = Badge(name=name)
@@ -143,21 +232,28 @@ class Importer:
             session.add(MemberBadge(member_id=member_id, badge_id=badge.id, reason="imported"))
 
     def _post(self, session, number: int, obj: dict) -> None:
-        body = obj["body"]
+        body = text_field(obj, "body")
         if len(body) > self.limit:
             self.report.skipped.append(
                 f"line {number}: body of {len(body):,} characters is over the {self.limit:,} limit"
             )
             return
-        at = parse_time(obj["posted_at"])
-        board_id = self._board_id(session, obj["board"])
-        author_id = self._member_id(session, obj["author"], since=at.date())
-        key = (board_id, obj["thread"])
+        # Check every field before writing anything, so a bad line leaves nothing behind.
+        board_name = text_field(obj, "board", MAX_BOARD_NAME)
+        thread_key = text_field(obj, "thread", MAX_THREAD_KEY)
+        author = text_field(obj, "author")
+        at = parse_time(text_field(obj, "posted_at"))
+        subject = obj.get("subject") or ""
+        if not isinstance(subject, str):
+            raise InvalidInput("subject is not a string")
+        author_id = self._member_id(session, author, since=at.date(), from_post=True)
+        board_id = self._board_id(session, board_name)
+        key = (board_id, thread_key)
         thread_id = self.threads.get(key) or session.scalar(
-            select(Thread.id).where(Thread.board_id == board_id, Thread.import_key == obj["thread"])
+            select(Thread.id).where(Thread.board_id == board_id, Thread.import_key == thread_key)
         )
         if thread_id is None:
-            subject = thread_subject(obj.get("subject", ""))[:200]
+            subject = " ".join(thread_subject(subject).split())[:200]
             thread = add_thread(
                 session,
                 board_id,
@@ -166,7 +262,7 @@ class Importer:
                 body,
                 render_body(body),
                 at,
-                import_key=obj["thread"],
+                import_key=thread_key,
             )
             self.threads[key] = thread.id
             self.existing_posts[thread.id] = {(author_id, at)}
@@ -195,23 +291,26 @@ class Importer:
             board_id = session.scalar(select(Board.id).where(Board.name == name))
             if board_id is None:
                 position = session.scalar(select(func.count()).select_from(Board))
-                board = Board(name=name, slug=slugify(name), position=position)
+                board = Board(name=name, slug=self._free_slug(session, name), position=position)
                 session.add(board)
                 session.flush()
                 board_id = board.id
             self.boards[name] = board_id
         return self.boards[name]
 
+    @staticmethod
+    def _free_slug(session, name: str) -> str:
+        """The board name's slug, numbered when another board has it ("c", "c-2" for C and C++)."""
+        base = slugify(name)
+        slug, n = base, 1
+        while session.scalar(select(Board.id).where(Board.slug == slug)) is not None:
+            n += 1
+            slug = f"{base[: 80 - len(str(n)) - 1]}-{n}"
+        return slug
+
     def _finish(self) -> None:
-        """Apply authors' post counts, recompute their ranks, and point boards at their latest post."""
+        """Point boards at their latest post (by time: a file need not be in time order)."""
         with write_transaction() as session:
-            for member_id, count in self.post_counts.items():
-                session.execute(
-                    update(Member)
-                    .where(Member.id == member_id)
-                    .values(post_count=Member.post_count + count)
-                )
-                refresh_rank(member_id)
             for board_id in set(self.boards.values()):
                 latest = session.scalar(
                     select(Post.id)

@@ -1,0 +1,209 @@
+"""The `flask forum` commands: creating an administrator and re-rendering stored HTML."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from tests.conftest import login, make_member, make_thread
+
+PASSWORD = "a long enough admin passphrase"
+
+
+def create_admin(runner, handle: str, display_name: str = "Root Admin", password: str = PASSWORD):
+    return runner.invoke(
+        args=["forum", "create-admin", "--handle", handle, "--display-name", display_name],
+        input=f"{password}\n{password}\n",
+    )
+
+
+def scalar(app: Flask, statement):
+    from forum.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(statement)
+
+
+def scalars(app: Flask, statement) -> list:
+    from forum.extensions import db
+
+    with app.app_context():
+        return list(db.session.scalars(statement))
+
+
+def execute(app: Flask, statement) -> None:
+    """Change rows behind the application's back (an older renderer's output, say)."""
+    from forum.extensions import db
+
+    with app.app_context():
+        db.session.execute(statement)
+        db.session.commit()
+
+
+def member_count(app: Flask) -> int:
+    from forum.models import Member
+
+    return scalar(app, sa.select(sa.func.count()).select_from(Member))
+
+
+# create-admin
+
+
+def test_create_admin_creates_a_member_with_the_admin_role(app, runner):
+    from forum.models import Member, Role
+
+    result = create_admin(runner, "root-admin")
+    assert result.exit_code == 0, result.output
+    assert "Administrator root-admin created." in result.output
+    row = scalar(app, sa.select(Member).where(Member.handle == "root-admin"))
+    assert (row.display_name, row.role) == ("Root Admin", Role.ADMIN)
+
+
+def test_created_admin_can_log_in_with_the_password_typed(app, runner, client):
+    create_admin(runner, "root-admin")
+    response = login(client, "root-admin", PASSWORD)
+    assert response.headers["Location"] == "/"
+
+
+def test_create_admin_asks_for_what_the_options_do_not_give(app, runner):
+    from forum.models import Member, Role
+
+    result = runner.invoke(
+        args=["forum", "create-admin"], input=f"Root-Admin\nRoot Admin\n{PASSWORD}\n{PASSWORD}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Handle:" in result.output
+    assert scalar(app, sa.select(Member.role).where(Member.handle == "root-admin")) == Role.ADMIN
+
+
+def test_create_admin_with_a_bad_handle_fails_with_the_rule(app, runner):
+    result = create_admin(runner, "x")
+    assert result.exit_code == 1
+    assert "Error: Handles are 3–30 characters of a–z, 0–9, '-' and '_'." in result.output
+    assert member_count(app) == 0
+
+
+def test_create_admin_with_a_reserved_handle_fails(app, runner):
+    result = create_admin(runner, "moderator")
+    assert result.exit_code == 1
+    assert "Error: That handle is reserved; please choose another." in result.output
+
+
+def test_create_admin_with_a_taken_handle_fails(app, runner, member):
+    result = create_admin(runner, "Alice")
+    assert result.exit_code == 1
+    assert "Error: That handle is taken." in result.output
+    assert member_count(app) == 1
+
+
+def test_create_admin_with_a_breached_password_fails(app, runner):
+    result = create_admin(runner, "root-admin", password="1234567890")
+    assert result.exit_code == 1
+    assert "Error: That password is one of the most common leaked passwords" in result.output
+    assert member_count(app) == 0
+
+
+def test_create_admin_with_a_short_password_fails(app, runner):
+    result = create_admin(runner, "root-admin", password="short")
+    assert result.exit_code == 1
+    assert "Error: Passwords are 10 to 1,024 characters long." in result.output
+
+
+def test_create_admin_with_mismatched_passwords_creates_nobody(app, runner):
+    result = runner.invoke(
+        args=["forum", "create-admin", "--handle", "root-admin", "--display-name", "Root"],
+        input=f"{PASSWORD}\nsomething else entirely\n",
+    )
+    assert result.exit_code != 0
+    assert "Error: The two entered values do not match." in result.output
+    assert member_count(app) == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="register() does not limit display names to the 60 characters the column holds: "
+    "SQLite stores a longer one, PostgreSQL raises DataError (a traceback, no message)",
+)
+def test_create_admin_with_an_over_long_display_name_fails_with_a_message(app, runner):
+    result = create_admin(runner, "root-admin", display_name="R" * 61)
+    assert result.exit_code == 1
+    assert "Error: " in result.output
+    assert member_count(app) == 0
+
+
+# rerender
+
+
+def test_rerender_restores_stale_post_html_from_the_markdown(app, runner, member, board):
+    from forum.models import Post
+
+    make_thread(
+        app,
+        member,
+        board,
+        body="**Bold** move, see [the guide](https://example.com/guide)",
+        replies=2,
+    )
+    rendered = scalars(app, sa.select(Post.body_html).order_by(Post.id))
+    execute(app, sa.update(Post).values(body_html="<p>rendered by an older renderer</p>"))
+    result = runner.invoke(args=["forum", "rerender"])
+    assert result.exit_code == 0, result.output
+    assert "Done." in result.output
+    assert scalars(app, sa.select(Post.body_html).order_by(Post.id)) == rendered
+    assert "<strong>Bold</strong>" in rendered[0]
+
+
+def test_rerender_renders_a_post_whose_source_changed_behind_its_back(app, runner, member, board):
+    from forum.models import Post
+
+    make_thread(app, member, board, body="plain words")
+    execute(app, sa.update(Post).values(body_source="*now emphasised*"))
+    runner.invoke(args=["forum", "rerender"])
+    html = scalar(app, sa.select(Post.body_html))
+    assert html == "<p><em>now emphasised</em></p>\n"
+
+
+def test_rerender_reaches_every_post_past_the_first_batch(app, runner, tmp_path):
+    from forum.importer import import_file
+    from forum.models import Post
+
+    path = tmp_path / "posts.jsonl"
+    path.write_text(
+        "".join(
+            f'{{"board": "B", "thread": "t", "subject": "S", "author": "ann", '
+            f'"posted_at": "2020-01-01T00:{n // 60:02}:{n % 60:02}Z", "body": "post *{n}*"}}\n'
+            for n in range(1201)
+        )
+    )
+    with app.app_context():
+        import_file(path)
+    execute(app, sa.update(Post).values(body_html="stale"))
+    result = runner.invoke(args=["forum", "rerender"])
+    assert result.exit_code == 0, result.output
+    stale = sa.select(sa.func.count()).select_from(Post).where(Post.body_html == "stale")
+    assert scalar(app, stale) == 0
+    last = scalar(app, sa.select(Post.body_html).order_by(Post.id.desc()).limit(1))
+    assert last == "<p>post <em>1200</em></p>\n"
+
+
+def test_rerender_restores_stale_signature_html(app, runner):
+    from forum.models import Member
+
+    member_id = make_member(app, "sigrid")
+    execute(
+        app,
+        sa.update(Member)
+        .where(Member.id == member_id)
+        .values(signature_source="Thanks, **Sigrid**", signature_html="<p>stale</p>"),
+    )
+    result = runner.invoke(args=["forum", "rerender"])
+    assert result.exit_code == 0, result.output
+    html = scalar(app, sa.select(Member.signature_html).where(Member.id == member_id))
+    assert html == "<p>Thanks, <strong>Sigrid</strong></p>\n"
+
+
+def test_rerender_of_an_empty_forum_says_done(runner):
+    result = runner.invoke(args=["forum", "rerender"])
+    assert result.exit_code == 0, result.output
+    assert "Done." in result.output

@@ -1,0 +1,120 @@
+"""The Alembic migrations, run as an operator runs them: `flask --app forum db ...` in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from forum import PROJECT_ROOT
+from tests.conftest import pg_schema
+
+NO_DRIFT = "No new upgrade operations detected"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    with pg_schema(tmp_path, migrated=False) as url:
+        yield url
+
+
+def flask_db(url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run `flask --app forum db <args>` against the database, as an operator would."""
+    env = {
+        **os.environ,
+        "FORUM_DATABASE_URL": url,
+        "FORUM_SECRET_KEY": "migration-test",  # so instance/secret_key is never written
+        "FORUM_SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "forum", "db", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def upgrade(url: str, tmp_path: Path) -> None:
+    result = flask_db(url, tmp_path, "upgrade")
+    assert result.returncode == 0, result.stderr
+
+
+def tables(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return set(sa.inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_of_an_empty_database_leaves_no_drift_from_the_models(empty_database, tmp_path):
+    upgrade(empty_database, tmp_path)
+    check = flask_db(empty_database, tmp_path, "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert NO_DRIFT in check.stdout + check.stderr
+
+
+def test_upgrade_creates_every_table_of_the_models(empty_database, tmp_path):
+    from forum.extensions import db
+
+    upgrade(empty_database, tmp_path)
+    assert tables(empty_database) == {t.name for t in db.metadata.sorted_tables} | {
+        "alembic_version"
+    }
+
+
+def test_upgrade_seeds_the_default_rank_ladder(empty_database, tmp_path):
+    from forum.reputation.services import DEFAULT_LADDER
+
+    upgrade(empty_database, tmp_path)
+    engine = sa.create_engine(empty_database)
+    with engine.connect() as conn:
+        names = list(conn.scalars(sa.text("SELECT name FROM ranks ORDER BY position")))
+    engine.dispose()
+    assert names == [rung[0] for rung in DEFAULT_LADDER]
+
+
+def test_upgraded_database_is_at_the_head_revision(empty_database, tmp_path):
+    upgrade(empty_database, tmp_path)
+    current = flask_db(empty_database, tmp_path, "current")
+    assert current.returncode == 0, current.stderr
+    assert "(head)" in current.stdout
+
+
+def test_downgrade_to_base_removes_every_table(empty_database, tmp_path):
+    upgrade(empty_database, tmp_path)
+    down = flask_db(empty_database, tmp_path, "downgrade", "base")
+    assert down.returncode == 0, down.stderr
+    assert tables(empty_database) == {"alembic_version"}
+
+
+def test_upgrade_after_downgrade_to_base_leaves_no_drift(empty_database, tmp_path):
+    upgrade(empty_database, tmp_path)
+    assert flask_db(empty_database, tmp_path, "downgrade", "base").returncode == 0
+    upgrade(empty_database, tmp_path)
+    check = flask_db(empty_database, tmp_path, "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert NO_DRIFT in check.stdout + check.stderr
+
+
+def test_check_reports_drift_when_the_schema_differs_from_the_models(empty_database, tmp_path):
+    upgrade(empty_database, tmp_path)
+    engine = sa.create_engine(empty_database)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_posts_author_created")
+    engine.dispose()
+    check = flask_db(empty_database, tmp_path, "check")
+    assert check.returncode != 0
+    assert "ix_posts_author_created" in check.stdout + check.stderr
