@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from forum import markup
+from forum import audit, markup
 from forum.auth.services import HANDLE_RE
 from forum.database import write_transaction
 from forum.errors import InvalidInput
@@ -230,6 +230,9 @@ class Importer:
                 session.add(badge)
                 session.flush()
             session.add(MemberBadge(member_id=member_id, badge_id=badge.id, reason="imported"))
+            audit.record(
+                None, "badge.grant", member_id=member_id, badge_id=badge.id, reason="imported"
+            )
 
     def _post(self, session, number: int, obj: dict) -> None:
         body = text_field(obj, "body")

@@ -39,9 +39,10 @@ MAX_TABLE_CELLS = 20_000
 MAX_HTML_GROWTH = 16
 MIN_HTML_LIMIT = 64 * 1024
 
+IMAGE_ATTRIBUTES = {"loading": "lazy", "referrerpolicy": "no-referrer"}
 _EMOTICON_HTML = {
     code: f'<img class="emoticon" src="{EMOTICON_PATH}{stem}.svg" alt="{alt}" title="{alt}"'
-    ' width="16" height="16">'
+    ' width="16" height="16" loading="lazy" referrerpolicy="no-referrer">'
     for code, (stem, alt) in EMOTICONS.items()
 }
 _CODES = "|".join(re.escape(code) for code in sorted(EMOTICONS, key=len, reverse=True))
@@ -101,8 +102,13 @@ _CLEANER = nh3.Cleaner(
         "code": {"class"},
         "ol": {"start"},
     },
-    tag_attribute_values={"th": {"align": _ALIGNMENTS}, "td": {"align": _ALIGNMENTS}},
-    set_tag_attribute_values={"img": {"loading": "lazy", "referrerpolicy": "no-referrer"}},
+    # Images get loading=lazy and no referrer from the renderer (IMAGE_ATTRIBUTES), in a fixed
+    # order: nh3's set_tag_attribute_values adds them in a different order in every process.
+    tag_attribute_values={
+        "th": {"align": _ALIGNMENTS},
+        "td": {"align": _ALIGNMENTS},
+        "img": {name: {value} for name, value in IMAGE_ATTRIBUTES.items()},
+    },
     attribute_filter=_keep_attribute,
     url_schemes={"http", "https", "mailto"},
     link_rel="nofollow ugc noopener",
@@ -159,8 +165,10 @@ class _Decorator:
             in_link = 0
             for child in token.children:
                 in_link += child.nesting if child.type in ("link_open", "link_close") else 0
-                if child.type == "image" and not str(child.attrs["src"]).startswith("https://"):
-                    continue
+                if child.type == "image":
+                    if not str(child.attrs["src"]).startswith("https://"):
+                        continue
+                    child.attrs.update(IMAGE_ATTRIBUTES)
                 if child.type == "text" and not in_link:
                     children.extend(self.split(child.content))
                 else:
