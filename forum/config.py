@@ -28,7 +28,9 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
-    RATELIMIT_HEADERS_ENABLED = True
+    # Off: the 429 page sets Retry-After itself, to the wait it names (Flask-Limiter's header
+    # rounds its own way and replaced it, so page and header disagreed by a second).
+    RATELIMIT_HEADERS_ENABLED = False
     # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile)
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

@@ -115,7 +115,7 @@ def register(handle: str, display_name: str, password: str, role: Role = Role.ME
             session.flush()
             from forum.reputation.services import refresh_rank
 
-            refresh_rank(member.id)
+            refresh_rank(member.id, "joined")
     except IntegrityError as exc:  # a concurrent registration won the unique index
         raise HandleTaken("That handle is taken.") from exc
     return member
