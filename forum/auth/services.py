@@ -103,6 +103,8 @@ def register(handle: str, display_name: str, password: str, role: Role = Role.ME
     handle = normalise_handle(handle)
     check_password_rules(password)
     display_name = " ".join(display_name.split()) or handle
+    if len(display_name) > 60:
+        raise InvalidInput("Display names are at most 60 characters.")
     password_hash = hash_password(password)
     try:
         with write_transaction() as session:
