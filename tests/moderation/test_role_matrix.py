@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import Badge, Board, Kudos, Member, MemberBadge, Post, Rank, Report, Role, Thread
-from forum.reputation import services as reputation
 from tests.conftest import DEFAULT_PASSWORD, login, make_member, make_thread, post_form
 
 ROLES = ("anonymous", "owner", "other", "moderator", "admin")
@@ -298,7 +297,6 @@ def world(app) -> World:
     with app.app_context():
         db.session.add(Report(post_id=1, reporter_id=bob, reason="setup report"))
         db.session.commit()
-        reputation  # the ladder is seeded by the app fixture
     return World(thread=thread, reply=2, badge=1, report=1, rank=1, board=1)
 
 

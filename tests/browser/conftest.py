@@ -1,0 +1,259 @@
+"""Real-browser fixtures: the forum served by gunicorn, driven in Debian's Chromium by Playwright.
+
+One server per database for the whole session (starting gunicorn per test is too slow) and a fresh
+browser context per test. A test fails on any browser console error, uncaught page error or
+response with status 500 or above. Without Chromium (or axe-core, for the accessibility checks)
+the tests skip with the reason; FORUM_REQUIRE_BROWSER=1 turns such skips into failures (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+
+from tests.conftest import DEFAULT_PASSWORD, pg_schema
+from tests.servers import forum_env, gunicorn, run_flask
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; Playwright's own download cannot work here
+# Without the background-networking flags Chromium keeps dialling Google's hosts on a closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_JS = Path(
+    os.environ.get("FORUM_AXE_PATH")
+    or PROJECT_ROOT / "build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+)
+SCREENSHOTS = PROJECT_ROOT / "build" / "screenshots"
+REQUIRE_BROWSER = os.environ.get("FORUM_REQUIRE_BROWSER") == "1"
+PROBLEMS = pytest.StashKey[list[str]]()
+
+MODERATOR_HANDLE = "maude"
+MODERATOR_NAME = "Maude M"
+DEMO_BOARD = "Freelancers"
+DEMO_SUBJECT = "What does interview mean on Upwork?"
+
+
+def need_browser(reason: str) -> None:
+    """Skip a browser test that cannot run here, or fail under FORUM_REQUIRE_BROWSER=1."""
+    if REQUIRE_BROWSER:
+        pytest.fail(f"{reason} (FORUM_REQUIRE_BROWSER=1 turns this skip into a failure)")
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class Forum:
+    """A running forum: where it answers and what it runs on."""
+
+    base_url: str
+    database: str  # "sqlite" or "postgresql", for file names and messages
+
+
+@dataclass(frozen=True)
+class Person:
+    """A member as the browser knows them: what they type to log in and what the pages show."""
+
+    handle: str
+    display_name: str
+    password: str = DEFAULT_PASSWORD
+
+
+MODERATOR = Person(MODERATOR_HANDLE, MODERATOR_NAME)
+
+
+# ---- the browser -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, once per session; Playwright gives it a fresh temporary profile."""
+    if not CHROMIUM.exists():
+        need_browser(f"the browser tests need Chromium at {CHROMIUM} (Debian package chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script, injected with page.evaluate (the site's CSP refuses a script tag)."""
+    if not AXE_JS.exists():
+        need_browser(
+            f"the accessibility tests need axe-core at {AXE_JS} "
+            "(npm install --prefix build/axe axe-core@4, or set FORUM_AXE_PATH)"
+        )
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+def _watch(page: Page, problems: list[str]) -> None:
+    """Record what a person would never see but must not happen: script errors and server errors."""
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            source = message.location.get("url") or page.url
+            problems.append(f"console error ({source}): {message.text}")
+
+    def on_response(response) -> None:
+        if response.status >= 500:
+            problems.append(f"HTTP {response.status} for {response.request.method} {response.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"page error on {page.url}: {error}"))
+    page.on("response", on_response)
+
+
+@pytest.fixture
+def new_context(request, chromium: Browser, forum: Forum) -> Iterator[Callable[[], BrowserContext]]:
+    """Open fresh browser contexts (own cookies, own storage) on the forum; closed after the test."""
+    problems = request.node.stash.setdefault(PROBLEMS, [])
+    contexts: list[BrowserContext] = []
+
+    def open_context() -> BrowserContext:
+        context = chromium.new_context(base_url=forum.base_url)
+        context.on("page", lambda page: _watch(page, problems))
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context) -> Page:
+    """A page in a fresh browser context."""
+    return new_context().new_page()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Fail a browser test whose pages logged errors or got a 5xx, even if its assertions held."""
+    result = yield
+    problems = item.stash.get(PROBLEMS, [])
+    if problems:
+        pytest.fail("the browser saw problems:\n  " + "\n  ".join(problems), pytrace=False)
+    return result
+
+
+# ---- the server --------------------------------------------------------------------------------
+
+
+def serve(database_url: str, workdir: Path, database: str) -> Iterator[Forum]:
+    """Migrate, load the demo, add a moderator, then serve with gunicorn (2 workers, as `make run`)."""
+    env = forum_env(database_url, workdir, FORUM_RATELIMIT_ENABLED="0")
+    run_flask(env, workdir, "db", "upgrade")
+    run_flask(env, workdir, "forum", "demo")
+    run_flask(
+        env,
+        workdir,
+        "forum",
+        "create-admin",
+        "--handle",
+        MODERATOR.handle,
+        "--display-name",
+        MODERATOR.display_name,
+        "--password",
+        MODERATOR.password,
+    )
+    with gunicorn(env, workdir, workers=2) as base_url:
+        yield Forum(base_url, database)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def forum(request, chromium: Browser, tmp_path_factory) -> Iterator[Forum]:
+    """The real app behind gunicorn, on a fresh SQLite file or a throwaway PostgreSQL schema."""
+    workdir = tmp_path_factory.mktemp(f"forum-{request.param}")
+    if request.param == "sqlite":
+        yield from serve(f"sqlite:///{workdir / 'forum.db'}", workdir, "sqlite")
+    else:
+        with pg_schema(workdir, migrated=False) as url:  # migrated by `flask db upgrade` above
+            yield from serve(url, workdir, "postgresql")
+
+
+# ---- what a person does ------------------------------------------------------------------------
+
+
+def new_person(prefix: str) -> Person:
+    """A member nobody has registered yet (the server lives for the session; names must not clash)."""
+    tag = uuid.uuid4().hex[:6]
+    return Person(f"{prefix}-{tag}", f"{prefix.title()} {tag.upper()}")
+
+
+def banner(page: Page) -> Locator:
+    return page.get_by_role("banner")
+
+
+def register(page: Page, person: Person) -> None:
+    """Register through the form, starting from the home page; ends logged in."""
+    page.goto("/")
+    banner(page).get_by_role("link", name="Register").click()
+    page.get_by_label("Handle").fill(person.handle)
+    page.get_by_label("Display name").fill(person.display_name)
+    page.get_by_label("Password").fill(person.password)
+    page.get_by_role("button", name="Create account").click()
+    expect(banner(page).get_by_role("link", name=person.display_name)).to_be_visible()
+
+
+def log_in(page: Page, person: Person, remember: bool = False) -> None:
+    """Log in through the header's "Log in" link and the form."""
+    page.goto("/")
+    banner(page).get_by_role("link", name="Log in").click()
+    page.get_by_label("Handle").fill(person.handle)
+    page.get_by_label("Password").fill(person.password)
+    if remember:
+        page.get_by_label("Remember me").check()
+    page.get_by_role("button", name="Log in").click()
+    expect(banner(page).get_by_role("link", name=person.display_name)).to_be_visible()
+
+
+def log_out(page: Page) -> None:
+    banner(page).get_by_role("button", name="Log out").click()
+    expect(page.get_by_text("You are logged out.")).to_be_visible()
+
+
+def open_demo_thread(page: Page) -> None:
+    """From the home page through the board list to the demo thread."""
+    page.goto("/")
+    page.get_by_role("link", name=DEMO_BOARD, exact=True).click()
+    page.get_by_role("link", name=DEMO_SUBJECT, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(DEMO_SUBJECT)
+
+
+def start_thread(page: Page, subject: str, body: str) -> None:
+    """Ask a question on the demo board, as a logged-in member; ends on the new thread."""
+    page.goto("/")
+    page.get_by_role("link", name=DEMO_BOARD, exact=True).click()
+    page.get_by_role("link", name="Ask a question").click()
+    page.get_by_label("Subject").fill(subject)
+    page.get_by_label("Message").fill(body)
+    page.get_by_role("button", name="Post", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(subject)
+
+
+def post_article(page: Page, position: int, of: int) -> Locator:
+    """The post "N of M" on the page, found by its accessible name."""
+    return page.get_by_role("article", name=re.compile(rf" — {position} of {of}, by "))
+
+
+def screenshot(page: Page, forum: Forum, name: str) -> Path:
+    """A full-page screenshot under build/screenshots/ (git-ignored), to look at after a run."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}-{forum.database}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
