@@ -325,7 +325,8 @@ class WhooshIndex:
                 terms=True,
             )
             results.formatter = EscapingFormatter()
-            results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
+            # One fragment: two adjacent ones were joined with " … " mid-word ("don … t").
+            results.fragmenter = highlight.ContextFragmenter(maxchars=260, surround=90)
             total = results.scored_length()
             start = (page - 1) * per_page
             hits = [self._hit(hit) for hit in results[start : start + per_page]]
@@ -333,7 +334,7 @@ class WhooshIndex:
 
     def _hit(self, hit) -> Hit:
         fields = hit.fields()
-        snippet = hit.highlights("body", top=2) or hit.highlights("subject", top=1)
+        snippet = hit.highlights("body", top=1) or hit.highlights("subject", top=1)
         if not snippet:
             body = fields.get("body", "")
             snippet = str(escape(body[:220])) + (" …" if len(body) > 220 else "")
