@@ -1,0 +1,35 @@
+"""Gunicorn settings for serving the forum: `.venv/bin/gunicorn -c gunicorn.conf.py`.
+
+Environment:
+  PORT             port to listen on, on 127.0.0.1 (default 5000); put a reverse proxy in front
+  WEB_CONCURRENCY  worker processes (default 2: one per core on the reference machine)
+  FORUM_*          the forum's own settings (README: Configuration); every worker reads them
+
+Command-line options override this file (`--bind 0.0.0.0:8000`, `--access-logfile -`), and a
+WSGI app given on the command line replaces `wsgi_app`.
+"""
+
+import os
+
+wsgi_app = "forum:create_app()"
+bind = [f"127.0.0.1:{os.environ.get('PORT', '5000')}"]
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"  # pages are short CPU work over a local database: no event loop needed
+
+# Each worker builds its own app: its own database connections (a connection must never cross a
+# fork) and its own search index handles and spelling vocabulary. The secret key must be shared:
+# set FORUM_SECRET_KEY, or let the first worker write instance/secret_key for the others.
+preload_app = False
+
+# A request that runs this long is stuck (a page takes milliseconds; a search, tens of them):
+# the worker is killed and replaced. Graceful restarts let requests in flight finish.
+timeout = 30
+graceful_timeout = 20
+
+accesslog = None  # off: one line per request costs throughput; `--access-logfile -` turns it on
+errorlog = "-"
+loglevel = "info"
+
+# gunicorn ≥ 25.1 opens a control socket under ~/.gunicorn by default; two servers on one machine
+# would fight over it, and the forum does not use gunicornc. Older versions ignore this setting.
+control_socket_disable = True
