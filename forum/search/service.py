@@ -117,11 +117,17 @@ class SearchService:
         self.backend.apply(documents)
         self._learn_words([doc for doc in documents.values() if doc is not None])
         if not keep_rows:
-            with self.session_factory() as session:
-                session.connection(execution_options={WRITE_OPTION: True})
-                session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_([r.id for r in rows])))
-                session.commit()
+            self._delete_rows([row.id for row in rows])
         return len(rows), rows[-1].id
+
+    def _delete_rows(self, ids: list[int]) -> None:
+        """Delete outbox rows by id (never by range: a lower id may still be uncommitted)."""
+        with self.session_factory() as session:
+            session.connection(execution_options={WRITE_OPTION: True})
+            for start in range(0, len(ids), DRAIN_BATCH):
+                chunk = ids[start : start + DRAIN_BATCH]
+                session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_(chunk)))
+            session.commit()
 
     def _learn_words(self, documents: list) -> None:
         """Grow the live generation's spelling tables with the words just indexed."""
@@ -140,12 +146,16 @@ class SearchService:
 
         Search keeps answering from the old generation meanwhile; changes made during the build
         stay in the outbox (the REBUILDING marker tells drains to keep them) and reach the new one.
+        Rows already committed when the build starts are covered by its scan, so they are dropped
+        rather than applied again (after an import that would index every post twice).
         """
         backend = self.backend
         backend.mark_rebuilding(True)
         try:
             with backend.write_lock(timeout=30):
                 pass  # a drain that began before the marker has finished
+            with self.session_factory() as session:
+                covered = list(session.scalars(select(IndexOutbox.id)))
             counted = 0
 
             def documents():
@@ -163,6 +173,7 @@ class SearchService:
             with backend.write_lock(timeout=30):
                 backend.switch_to(name)
                 backend.mark_rebuilding(False)
+                self._delete_rows(covered)
         finally:
             backend.mark_rebuilding(False)
         self.drain(lock_timeout=30)
