@@ -356,7 +356,3 @@ class WhooshIndex:
             score=float(hit.score or 0.0),
             snippet=Markup(snippet),
         )
-
-    def count(self, query: Query) -> int:
-        with self._open().searcher() as searcher:
-            return len(searcher.search(query, limit=1))
