@@ -28,6 +28,7 @@ from forum.search.spelling_store import SpellingStore
 log = logging.getLogger(__name__)
 DRAIN_BATCH = 1000
 RARER_FACTOR = 20  # a known word this many times rarer than a close neighbour gets "Did you mean"
+RARE_WORD = 3  # only words this rare are checked so: finding neighbours costs more than the search
 
 
 @dataclass
@@ -271,7 +272,7 @@ class SearchService:
             if not speller.is_known(word):
                 if not self.backend.matches_stem(word):
                     better = speller.correct(word)
-            elif rare_too:
+            elif rare_too and speller.frequency(word) <= RARE_WORD:
                 for candidate in speller.suggest(word, limit=3):
                     if candidate != word and speller.frequency(candidate) > RARER_FACTOR * max(
                         speller.frequency(word), 1
