@@ -157,11 +157,6 @@ def end_session(token: str) -> None:
         session.execute(delete(MemberSession).where(MemberSession.token == token))
 
 
-def end_all_sessions(member_id: int) -> None:
-    with write_transaction() as session:
-        session.execute(delete(MemberSession).where(MemberSession.member_id == member_id))
-
-
 def change_password(member: Member, current: str, new: str) -> str:
     """Set a new password, end every login of the member, and return a fresh token for this one."""
     if authenticate(member.handle, current) is None:
