@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 
 from forum import audit, permissions
-from forum.database import utcnow, write_transaction
+from forum.database import name_taken, utcnow, write_transaction
 from forum.errors import InvalidInput, NotAllowed
 from forum.models import Board, Member, MemberSession, Post, Report, ReportStatus, Role, Thread
 from forum.threads.services import set_removed, slugify
@@ -210,8 +210,7 @@ def save_board(
         raise InvalidInput("A board needs a name of at most 80 characters.")
     admin_id = admin.id
     with write_transaction() as session:
-        clash = session.scalar(select(Board.id).where(func.lower(Board.name) == name.lower()))
-        if clash is not None and clash != board_id:
+        if name_taken(session, Board, name, board_id):
             raise InvalidInput("Another board already has that name.")
         board = Board() if board_id is None else session.get(Board, board_id)
         if board is None:

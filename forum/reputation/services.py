@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, delete, func, select, update
 
 from forum import audit, permissions
-from forum.database import utcnow, write_transaction
+from forum.database import name_taken, utcnow, write_transaction
 from forum.errors import InvalidInput, NotAllowed
 from forum.extensions import db
 from forum.models import Badge, Member, MemberBadge, Rank, RankChange
@@ -197,8 +197,7 @@ def save_rank(actor: Member, rank_id: int | None, name: str, thresholds: Thresho
         raise InvalidInput("A rank needs a name of at most 60 characters.")
     actor_id = actor.id
     with write_transaction() as session:
-        clash = session.scalar(select(Rank.id).where(func.lower(Rank.name) == name.lower()))
-        if clash is not None and clash != rank_id:
+        if name_taken(session, Rank, name, rank_id):
             raise InvalidInput("Another rank already has that name.")
         if rank_id is None:
             top = session.scalar(select(func.max(Rank.position))) or 0
@@ -313,8 +312,7 @@ def save_badge(
         raise InvalidInput("A badge needs a name of at most 60 characters.")
     actor_id = actor.id
     with write_transaction() as session:
-        clash = session.scalar(select(Badge.id).where(func.lower(Badge.name) == name.lower()))
-        if clash is not None and clash != badge_id:
+        if name_taken(session, Badge, name, badge_id):
             raise InvalidInput("Another badge already has that name.")
         badge = Badge() if badge_id is None else session.get(Badge, badge_id)
         if badge is None:

@@ -246,6 +246,15 @@ def start_thread(page: Page, subject: str, body: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(subject)
 
 
+def quick_reply(page: Page, thread_url: str, text: str) -> None:
+    """Answer a thread through the form under its posts; ends on the new post."""
+    page.goto(thread_url)
+    form = page.get_by_role("region", name="Reply to this thread")
+    form.get_by_label("Reply", exact=True).fill(text)
+    form.get_by_role("button", name="Post reply").click()
+    expect(page).to_have_url(re.compile(r"#p\d+$"))
+
+
 def post_article(page: Page, position: int, of: int) -> Locator:
     """The post "N of M" on the page, found by its accessible name."""
     return page.get_by_role("article", name=re.compile(rf" — {position} of {of}, by "))

@@ -15,6 +15,7 @@ from tests.browser.conftest import (
     new_person,
     open_demo_thread,
     post_article,
+    quick_reply,
     register,
     screenshot,
     start_thread,
@@ -101,10 +102,7 @@ def test_another_member_answers_through_the_quick_reply_form(page: Page, new_con
     other = new_context().new_page()
     register(other, answerer)
 
-    other.goto(thread_url)
-    quick_reply = other.get_by_role("region", name="Reply to this thread")
-    quick_reply.get_by_label("Reply", exact=True).fill("Under *Settings*, then Connects.")
-    quick_reply.get_by_role("button", name="Post reply").click()
+    quick_reply(other, thread_url, "Under *Settings*, then Connects.")
 
     expect(other).to_have_url(re.compile(r"#p2$"))
     reply = post_article(other, 2, 2)

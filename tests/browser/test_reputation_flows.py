@@ -13,6 +13,7 @@ from tests.browser.conftest import (
     log_in,
     new_person,
     post_article,
+    quick_reply,
     register,
     start_thread,
 )
@@ -27,11 +28,7 @@ def test_the_asker_accepts_a_reply_and_the_thread_shows_it_solved(page: Page, ne
     answerer = new_person("solver")
     other = new_context().new_page()
     register(other, answerer)
-    other.goto(thread_url)
-    quick_reply = other.get_by_role("region", name="Reply to this thread")
-    quick_reply.get_by_label("Reply", exact=True).fill("Direct to local bank is cheapest.")
-    quick_reply.get_by_role("button", name="Post reply").click()
-    expect(other).to_have_url(re.compile(r"#p2$"))
+    quick_reply(other, thread_url, "Direct to local bank is cheapest.")
 
     page.goto(thread_url)
     post_article(page, 2, 2).get_by_role("button", name="Accept as solution").click()
