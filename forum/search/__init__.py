@@ -17,9 +17,14 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("SEARCH_LOCK_TIMEOUT", 0.5)
     app.config.setdefault("SEARCH_DRAIN_AFTER_COMMIT", True)
+    app.config.setdefault("SEARCH_CACHED_PAGES", 256)
     with app.app_context():
         engine = db.engine
-    backend = WhooshIndex(app.config["SEARCH_INDEX_DIR"], app.config["SEARCH_LOCK_TIMEOUT"])
+    backend = WhooshIndex(
+        app.config["SEARCH_INDEX_DIR"],
+        lock_timeout=app.config["SEARCH_LOCK_TIMEOUT"],
+        cached_pages=int(app.config["SEARCH_CACHED_PAGES"]),
+    )
     app.extensions[EXTENSION] = SearchService(
         backend,
         session_factory=lambda: Session(engine),

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from forum import create_app
 from forum.extensions import db
 from forum.models import IndexOutbox, Member, Post, Thread
 from forum.search import get_search
@@ -96,6 +97,22 @@ def test_renaming_a_member_queues_their_posts(app, member, board):
         db.session.commit()
     hits = get_search(app).search("zebediah").hits
     assert len(hits) == 1 and hits[0].author_name == "Zebediah Z"
+
+
+def test_another_worker_sees_every_commit_despite_its_pooled_searcher_and_cached_pages(
+    app, database_url, tmp_path, member, board
+):
+    """A second app on the same index is a second gunicorn worker: it keeps a searcher and recent
+    pages between requests, yet must see each commit (and each segment merge) the first makes."""
+    other_worker = get_search(create_app(config_for_tests(database_url, tmp_path)))
+    assert other_worker.search("quokka").total == 0
+    for made in range(1, 13):  # enough one-post commits for Whoosh to merge segments
+        make_thread(app, member, board, subject=f"Marsupial {made}", body=f"quokka number {made}")
+        assert other_worker.search("quokka").total == made
+        assert other_worker.search("quokka").total == made  # the same query again, from its cache
+    get_search(app).rebuild()  # a new generation replaces the one the pooled searcher had open
+    assert other_worker.search("quokka").total == 12
+    assert {hit.subject for hit in other_worker.search("marsupial 12").hits} == {"Marsupial 12"}
 
 
 HOLD_LOCK = textwrap.dedent(

@@ -112,10 +112,12 @@ def test_results_count_threads_not_posts(app, client, member, board):
 def test_pages_of_results_are_full_and_never_empty(app, client, member, board):
     for n in range(23):
         make_thread(app, member, board, subject=f"Gadget {n}", body=f"gadget talk {n}", replies=1)
-    first = results(client.get("/search?q=gadget").get_data(as_text=True))
-    third = results(client.get("/search?q=gadget&page=3").get_data(as_text=True))
-    assert len(first) == 10 and len(third) == 3
-    assert results(client.get("/search?q=gadget&page=4").get_data(as_text=True)) == []
+    pages = [client.get(f"/search?q=gadget&page={n}").get_data(as_text=True) for n in (1, 2, 3, 4)]
+    assert [len(results(html)) for html in pages] == [10, 10, 3, 0]
+    subjects = [re.search(r"Gadget \d+", title)[0] for html in pages for title in results(html)]
+    assert sorted(subjects) == sorted(f"Gadget {n}" for n in range(23))  # each thread once
+    # every result on every page has its snippet highlighted, not just the first page's
+    assert all(html.count("<mark>gadget</mark>") >= len(results(html)) for html in pages)
 
 
 def test_sort_by_date_puts_the_newest_thread_first(app, client, member, board):
