@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
 
 from forum import audit, markup, permissions
 from forum.database import utcnow, write_transaction
@@ -384,10 +384,19 @@ def thread_page(thread: Thread, page: int, per_page: int) -> list[Row]:
 
 def board_threads(board: Board, page: int, per_page: int) -> tuple[list[Thread], int]:
     """Visible threads of a board, pinned first then latest activity, and the page count."""
+    # A board row shows names only: loading each author's ranks and badge and each last post's
+    # body made this the slowest listing; raiseload makes a template that wants more fail loudly.
+    names_only = (load_only(Member.id, Member.display_name), raiseload("*"))
     threads = db.session.scalars(
         select(Thread)
         .where(Thread.board_id == board.id, Thread.is_hidden.is_(False))
-        .options(joinedload(Thread.author), joinedload(Thread.last_post).joinedload(Post.author))
+        .options(
+            joinedload(Thread.author).options(*names_only),
+            joinedload(Thread.last_post)
+            .options(load_only(Post.id, Post.author_id))
+            .joinedload(Post.author)
+            .options(*names_only),
+        )
         .order_by(Thread.is_pinned.desc(), Thread.last_posted_at.desc(), Thread.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
