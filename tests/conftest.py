@@ -169,8 +169,9 @@ CSRF_RE = re.compile(
 
 
 def csrf_token(client: FlaskClient, page: str = "/login") -> str:
-    """The CSRF token of the client's session, read from a real form."""
-    html = client.get(page).get_data(as_text=True)
+    """The CSRF token of the client's session, read from a real form (a logged-in member asking
+    for /login is sent home, whose header holds the logout form)."""
+    html = client.get(page, follow_redirects=True).get_data(as_text=True)
     match = CSRF_RE.search(html)
     assert match, f"no CSRF token on {page}"
     return match[1] or match[2]

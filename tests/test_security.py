@@ -213,7 +213,8 @@ HTTPS = "https://localhost"
 
 def https_post(client, url: str, data: dict, referer: str | None = f"{HTTPS}/"):
     """Post a form over HTTPS with the session's token, from the page a Referer names."""
-    match = CSRF_RE.search(client.get("/login", base_url=HTTPS).get_data(as_text=True))
+    page = client.get("/login", base_url=HTTPS, follow_redirects=True)  # home once logged in
+    match = CSRF_RE.search(page.get_data(as_text=True))
     headers = {"Referer": referer} if referer else {}
     data = {"csrf_token": match[1] or match[2], **data}
     return client.post(url, data=data, base_url=HTTPS, headers=headers)

@@ -41,6 +41,8 @@ def _log_in(member, remember: bool) -> None:
 @bp.route("/register", methods=["GET", "POST"])
 @keeps_form_on_csrf_failure
 def register():
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(url_for("threads.index"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
@@ -62,6 +64,8 @@ def register():
     methods=["POST"],
 )
 def login():
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))  # e.g. a second tab's stale link
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         member = services.authenticate(form.handle.data, form.password.data)

@@ -189,6 +189,20 @@ def test_login_redirects_home(client, member):
     assert login(client, "alice").headers["Location"] == "/"
 
 
+def test_a_logged_in_member_opening_the_login_or_register_page_is_sent_on(client, member):
+    login(client, "alice")
+    assert client.get("/login").headers["Location"] == "/"
+    assert client.get("/login?next=/search").headers["Location"] == "/search"
+    assert client.get("/login?next=//evil.example").headers["Location"] == "/"
+    assert client.get("/register").headers["Location"] == "/"
+
+
+def test_a_logged_in_member_may_still_log_in_as_someone_else(client, member, other_member):
+    login(client, "alice")
+    login(client, "bob")
+    assert "Bob" in client.get("/").get_data(as_text=True)
+
+
 def test_login_ignores_the_case_of_the_handle(client, member):
     login(client, "ALICE")
     assert is_logged_in(client)
