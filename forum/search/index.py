@@ -414,26 +414,37 @@ class WhooshIndex:
     def _search(
         self, searcher: Searcher, query: Query, page: int, per_page: int, by_date: bool
     ) -> HitPage:
+        """Rank every matching post, then keep each thread's first (its best, or its newest).
+
+        Not Whoosh's collapse="thread_id": it removes a displaced post by scanning the whole list,
+        so a common word in long threads took seconds; and sorted newest first it kept each
+        thread's oldest matching post, ordering threads by that.
+        """
         results = searcher.search(
             query,
             limit=None,
-            collapse="thread_id",
-            collapse_limit=1,
             sortedby="posted_at" if by_date else None,
             reverse=by_date,
             terms=True,
         )
+        if not results.top_n:
+            return HitPage(hits=[], total_threads=0)
+        thread_of = searcher.reader().column_reader("thread_id")
+        seen: set[int] = set()
+        best = []
+        for item in results.top_n:  # (score or sort key, document number), best first
+            thread_id = thread_of[item[1]]
+            if thread_id not in seen:
+                seen.add(thread_id)
+                best.append(item)
+        start = (page - 1) * per_page
+        # Highlighting loads word positions for every document left in top_n: the page's only.
+        results.top_n = best[start : start + per_page]
         results.formatter = EscapingFormatter()
         # Pinpoint fragments use the stored word positions (highlighting otherwise re-analysed
         # every hit's body: 60% of a search); one fragment, so none is joined mid-word.
         results.fragmenter = highlight.PinpointFragmenter(maxchars=260, surround=90, autotrim=True)
-        total = results.scored_length()
-        start = (page - 1) * per_page
-        # Highlighting loads word positions for every document in top_n, which here is every
-        # thread that matched: keep only this page's (20-40% of a search for a common word).
-        results.top_n = results.top_n[start : start + per_page]
-        hits = [self._hit(hit) for hit in results]
-        return HitPage(hits=hits, total_threads=total)
+        return HitPage(hits=[self._hit(hit) for hit in results], total_threads=len(seen))
 
     def _hit(self, hit) -> Hit:
         fields = hit.fields()

@@ -127,6 +127,25 @@ def test_sort_by_date_puts_the_newest_thread_first(app, client, member, board):
     assert "New kettle" in by_date[0]
 
 
+def test_sort_by_date_orders_threads_by_their_newest_matching_post_and_shows_it(
+    app, client, member, board
+):
+    from forum.extensions import db
+    from forum.models import Member, Thread
+    from forum.threads import services
+
+    older = make_thread(app, member, board, subject="Teapot one", body="first teapot question")
+    make_thread(app, member, board, subject="Teapot two", body="second teapot question")
+    with app.app_context():
+        author, thread = db.session.get(Member, member), db.session.get(Thread, older)
+        services.reply(author, thread, "a teapot answer written last")
+    by_date = results(client.get("/search?q=teapot&sort=date").get_data(as_text=True))
+    assert len(by_date) == 2
+    assert f"/t/{older}-teapot-one#p2" in by_date[0]  # the reply, not the opening post
+    assert "<mark>teapot</mark> answer" in by_date[0]
+    assert "Teapot two" in by_date[1]
+
+
 def test_board_and_solved_operators_filter(app, client, member, board):
     from forum.extensions import db
     from forum.models import Board, Thread
