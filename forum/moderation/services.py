@@ -127,11 +127,14 @@ def move_thread(moderator: Member, thread: Thread, board: Board, reason: str = "
         old_id = thread.board_id
         if old_id == new_id:
             return
-        visible = session.scalar(
-            select(func.count())
-            .select_from(Post)
-            .where(Post.thread_id == thread_id, Post.is_removed.is_(False))
-        )
+        # a hidden thread's posts are in no count (see threads.services.set_removed)
+        visible = 0
+        if not thread.is_hidden:
+            visible = session.scalar(
+                select(func.count())
+                .select_from(Post)
+                .where(Post.thread_id == thread_id, Post.is_removed.is_(False))
+            )
         threads = 0 if thread.is_hidden else 1
         for board_id, sign in ((old_id, -1), (new_id, +1)):
             session.execute(

@@ -214,29 +214,45 @@ def _rename_thread(session, thread: Thread, subject: str) -> None:
 
 
 def set_removed(moderator: Member, post: Post, removed: bool, reason: str = "") -> None:
-    """Remove or restore a post; it keeps its number, and the author's visible-post count follows."""
+    """Remove or restore a post; it keeps its number, and visible-post counts follow.
+
+    Removing an opening post hides its thread, so the thread's other visible posts leave their
+    authors' and the board's counts with it (and come back on restore); a reply removed or
+    restored inside a hidden thread was not counted either way.
+    """
     if not permissions.can_moderate(moderator):
         raise NotAllowed("Only moderators remove and restore posts.")
     post_id, moderator_id = post.id, moderator.id
+    cause = "post removed" if removed else "post restored"
     with write_transaction() as session:
         post = session.get(Post, post_id)
         if post.is_removed == removed:
             return
         post.is_removed = removed
+        thread = post.thread
         delta = -1 if removed else +1
+        counted: dict[int, int] = {}  # author id -> visible posts appearing or disappearing
+        if post.position == 1:
+            thread.is_hidden = removed
+            counted = dict(
+                session.execute(
+                    select(Post.author_id, func.count())
+                    .where(Post.thread_id == thread.id, Post.position > 1, ~Post.is_removed)
+                    .group_by(Post.author_id)
+                ).all()
+            )
+        if not thread.is_hidden or post.position == 1:
+            counted[post.author_id] = counted.get(post.author_id, 0) + 1
         session.execute(
             update(Board)
-            .where(Board.id == post.thread.board_id)
-            .values(post_count=Board.post_count + delta)
-        )
-        if post.position == 1:
-            post.thread.is_hidden = removed
-            session.execute(
-                update(Board)
-                .where(Board.id == post.thread.board_id)
-                .values(thread_count=Board.thread_count + delta)
+            .where(Board.id == thread.board_id)
+            .values(
+                post_count=Board.post_count + delta * sum(counted.values()),
+                thread_count=Board.thread_count + (delta if post.position == 1 else 0),
             )
-        _count_post(post.author_id, delta, "post removed" if removed else "post restored")
+        )
+        for author_id, posts in sorted(counted.items()):
+            _count_post(author_id, delta * posts, cause)
         audit.record(
             moderator_id,
             "post.remove" if removed else "post.restore",

@@ -109,6 +109,32 @@ def test_moving_a_thread_moves_its_counts_and_its_search_board(
     assert get_search(app).search("misfiled board:clients").total == 1
 
 
+def test_moving_a_hidden_thread_moves_no_counts(app, client, member, moderator, board):
+    with app.app_context():
+        db.session.add(Board(name="Clients", slug="clients"))
+        db.session.commit()
+        clients = db.session.scalar(select(Board.id).where(Board.slug == "clients"))
+    make_thread(app, member, board, subject="Still here")
+    thread = make_thread(app, member, board, subject="Hidden away", replies=2)
+    login(client, "maude")
+    with app.app_context():
+        opening = db.session.scalar(
+            select(Post.id).where(Post.thread_id == thread, Post.position == 1)
+        )
+    post_form(client, f"/moderation/posts/{opening}/remove")
+    post_form(client, f"/moderation/threads/{thread}/move", {"board": clients})
+    with app.app_context():
+        old, new = db.session.get(Board, board), db.session.get(Board, clients)
+        assert (old.thread_count, old.post_count) == (1, 1)
+        assert (new.thread_count, new.post_count) == (0, 0)
+    post_form(client, f"/moderation/posts/{opening}/restore")
+    with app.app_context():
+        assert (
+            db.session.get(Board, clients).thread_count,
+            db.session.get(Board, clients).post_count,
+        ) == (1, 3)
+
+
 def test_suspension_ends_sessions_blocks_posting_and_says_why(
     app, client, member, moderator, board
 ):

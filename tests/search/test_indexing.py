@@ -104,15 +104,23 @@ def test_another_worker_sees_every_commit_despite_its_pooled_searcher_and_cached
 ):
     """A second app on the same index is a second gunicorn worker: it keeps a searcher and recent
     pages between requests, yet must see each commit (and each segment merge) the first makes."""
-    other_worker = get_search(create_app(config_for_tests(database_url, tmp_path)))
-    assert other_worker.search("quokka").total == 0
-    for made in range(1, 13):  # enough one-post commits for Whoosh to merge segments
-        make_thread(app, member, board, subject=f"Marsupial {made}", body=f"quokka number {made}")
-        assert other_worker.search("quokka").total == made
-        assert other_worker.search("quokka").total == made  # the same query again, from its cache
-    get_search(app).rebuild()  # a new generation replaces the one the pooled searcher had open
-    assert other_worker.search("quokka").total == 12
-    assert {hit.subject for hit in other_worker.search("marsupial 12").hits} == {"Marsupial 12"}
+    second_app = create_app(config_for_tests(database_url, tmp_path))
+    other_worker = get_search(second_app)
+    try:
+        assert other_worker.search("quokka").total == 0
+        for made in range(1, 13):  # enough one-post commits for Whoosh to merge segments
+            make_thread(
+                app, member, board, subject=f"Marsupial {made}", body=f"quokka number {made}"
+            )
+            assert other_worker.search("quokka").total == made
+            # the same query again: now from that worker's cached pages
+            assert other_worker.search("quokka").total == made
+        get_search(app).rebuild()  # a new generation replaces the one the pooled searcher had open
+        assert other_worker.search("quokka").total == 12
+        assert {hit.subject for hit in other_worker.search("marsupial 12").hits} == {"Marsupial 12"}
+    finally:
+        with second_app.app_context():
+            db.engine.dispose()
 
 
 HOLD_LOCK = textwrap.dedent(

@@ -399,6 +399,43 @@ def test_removing_the_opening_post_takes_the_thread_off_the_board_count(
     assert board_counts(app, board) == (1, 1)
 
 
+def test_hiding_a_thread_takes_its_visible_replies_out_of_every_count_until_restored(
+    app, client, member, other_member, board, moderator
+):
+    thread_id = make_thread(app, member, board, replies=2, reply_author_id=other_member)
+    login(client, "maude")
+    remove(client, post_id_at(app, thread_id, 3))  # one of bob's replies, removed on its own
+    assert (
+        member_value(app, member, "post_count"),
+        member_value(app, other_member, "post_count"),
+    ) == (1, 1)
+    assert board_counts(app, board) == (1, 2)
+    remove(client, post_id_at(app, thread_id, 1))  # the opening post: the thread is hidden
+    assert member_value(app, member, "post_count") == 0
+    assert member_value(app, other_member, "post_count") == 0
+    assert board_counts(app, board) == (0, 0)
+    restore(client, post_id_at(app, thread_id, 1))
+    assert member_value(app, member, "post_count") == 1
+    assert member_value(app, other_member, "post_count") == 1  # the removed reply stays out
+    assert board_counts(app, board) == (1, 2)
+
+
+def test_removing_or_restoring_a_reply_inside_a_hidden_thread_moves_no_count(
+    app, client, member, other_member, board, moderator
+):
+    thread_id = make_thread(app, member, board, replies=2, reply_author_id=other_member)
+    login(client, "maude")
+    remove(client, post_id_at(app, thread_id, 1))
+    remove(client, post_id_at(app, thread_id, 2))
+    assert member_value(app, other_member, "post_count") == 0
+    assert board_counts(app, board) == (0, 0)
+    restore(client, post_id_at(app, thread_id, 2))
+    assert member_value(app, other_member, "post_count") == 0
+    restore(client, post_id_at(app, thread_id, 1))
+    assert member_value(app, other_member, "post_count") == 2
+    assert board_counts(app, board) == (1, 3)
+
+
 def test_removed_post_leaves_the_author_profile(app, client, member, board, moderator):
     thread_id = make_thread(app, member, board, replies=1)
     login(client, "maude")
