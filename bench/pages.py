@@ -17,9 +17,9 @@ one of 2,048 common words per request (8x what a worker caches), so nearly every
 and highlights afresh: that row is the cost of a search nobody asked just before.
 
 Bars (DESIGN §7): thread page (20 posts) ≥ 12% of hello world with p99 < 50 ms; page 25 of the
-500-reply thread within 10% of its page 1; search ≥ 2% with p95 < 100 ms; ≤ 8 SQL queries per
-thread page, the same at 5 and 500 replies (counted in-process with the test client); a worker's
-RSS after the load < 100 MB. Every server is stopped at the end, even on error. Exit status 1
+500-reply thread within 10% of its page 1; search ≥ 2% with p95 < 100 ms, for the repeated word
+and the varied words alike; ≤ 8 SQL queries per thread page, the same at 5 and 500 replies
+(counted in-process with the test client); a worker's RSS after the load < 100 MB. Every server is stopped at the end, even on error. Exit status 1
 when a bar fails. The machine is shared and noisy: compare pages by their ratios and by the
 unqueued table rather than by one run's req/s.
 """
@@ -546,11 +546,17 @@ def main() -> int:
                 search.requests > 0 and search.p95 < SEARCH_P95_MS,
                 f"{search.p95:.1f} ms (bar < {SEARCH_P95_MS:.0f} ms)",
             )
-            varied_load, _ = results["search, varied words"]
-            bars.info(
-                f"search with varied words (few served from a worker's cached pages): "
-                f"{share('search, varied words'):.1%} of hello world, p95 {varied_load.p95:.1f} ms "
-                f"under load, {solo['search, varied words'].p50:.1f} ms p50 unqueued"
+            varied, _ = results["search, varied words"]  # the same bars, few pages cached
+            bars.check(
+                "search page, varied words, vs hello world",
+                share("search, varied words") >= SEARCH_BAR,
+                f"{share('search, varied words'):.1%} (bar ≥ {SEARCH_BAR:.0%}, goal "
+                f"{SEARCH_GOAL:.0%}; unqueued p50 {solo['search, varied words'].p50:.1f} ms)",
+            )
+            bars.check(
+                "search page, varied words, p95",
+                varied.requests > 0 and varied.p95 < SEARCH_P95_MS,
+                f"{varied.p95:.1f} ms (bar < {SEARCH_P95_MS:.0f} ms)",
             )
             thread_queries = [queries[n] for n in queries if "repl" in n]
             bars.check(
