@@ -119,6 +119,15 @@ def test_rank_rises_with_posts_and_history_records_it(app, member, board):
         assert [(h.old_rank, h.new_rank) for h in history][-1] == ("New Member", "Frequent Visitor")
 
 
+def test_profile_rank_history_reads_as_sentences(app, client, member, board):
+    make_thread(app, member, board, replies=4)
+    html = client.get("/members/alice").get_data(as_text=True)
+    history = re.search(r'<ul class="rank-history">(.*?)</ul>', html, flags=re.S)[1]
+    assert "started as New Member" in history
+    assert "New Member → Frequent Visitor" in history
+    assert "—" not in history
+
+
 def _set_counts(app, member_id, posts=0, kudos=0, solutions=0):
     from forum.reputation.services import refresh_rank
 
