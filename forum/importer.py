@@ -255,6 +255,7 @@ class Importer:
         thread_id = self.threads.get(key) or session.scalar(
             select(Thread.id).where(Thread.board_id == board_id, Thread.import_key == thread_key)
         )
+        counted = True
         if thread_id is None:
             subject = " ".join(thread_subject(subject).split())[:200]
             thread = add_thread(
@@ -276,9 +277,11 @@ class Importer:
             if (author_id, at) in seen:
                 self.report.posts_already_there += 1
                 return
-            add_reply(session, thread_id, author_id, body, render_body(body), at)
+            # not counted in a thread hidden since the last import: its posts are in no count
+            _, counted = add_reply(session, thread_id, author_id, body, render_body(body), at)
             seen.add((author_id, at))
-        self.post_counts[author_id] = self.post_counts.get(author_id, 0) + 1
+        if counted:
+            self.post_counts[author_id] = self.post_counts.get(author_id, 0) + 1
         self.report.posts_created += 1
 
     def _posts_of(self, session, thread_id: int) -> set[tuple[int, datetime]]:

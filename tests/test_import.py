@@ -413,6 +413,35 @@ def test_import_of_new_replies_continues_numbering_and_counters(app, tmp_path):
     assert member_row(app, "hank-h", Member.post_count) == (3,)
 
 
+def test_reimport_into_a_thread_hidden_since_counts_its_new_reply_only_once_restored(app, tmp_path):
+    from forum.extensions import db
+    from forum.models import Board, Member, Post
+    from forum.threads import services
+    from tests.conftest import make_member
+
+    import_lines(app, tmp_path / "first.jsonl", SAMPLE)
+    moderator = make_member(app, "maude", role="moderator")
+    opening = sa.select(Post).where(
+        Post.thread_id == thread_id_of(app, "getting paid on time"), Post.position == 1
+    )
+
+    def set_opening_removed(removed: bool) -> None:
+        with app.app_context():
+            mod = db.session.get(Member, moderator)
+            services.set_removed(mod, db.session.scalar(opening), removed)
+
+    freelancers = sa.select(Board.thread_count, Board.post_count).where(Board.name == "Freelancers")
+    set_opening_removed(True)
+    later = {**POSTS[2], "author": "hank-h", "posted_at": "2017-02-20T09:00:00Z", "body": "Later"}
+    report = import_lines(app, tmp_path / "second.jsonl", [*SAMPLE, later])
+    assert report.posts_created == 1
+    assert query(app, freelancers) == [(0, 0)]
+    assert member_row(app, "hank-h", Member.post_count) == (1,)  # his Designers reply only
+    set_opening_removed(False)
+    assert query(app, freelancers) == [(1, 4)]
+    assert member_row(app, "hank-h", Member.post_count) == (3,)
+
+
 def test_interrupted_import_keeps_member_post_counts_of_the_batches_it_committed(app, tmp_path):
     from forum.importer import BATCH_SIZE, import_file
     from forum.models import Member, Post

@@ -123,7 +123,7 @@ def move_thread(moderator: Member, thread: Thread, board: Board, reason: str = "
     _require_moderator(moderator)
     moderator_id, thread_id, new_id = moderator.id, thread.id, board.id
     with write_transaction() as session:
-        thread = session.get(Thread, thread_id)
+        thread = session.get(Thread, thread_id, with_for_update=True, populate_existing=True)
         old_id = thread.board_id
         if old_id == new_id:
             return

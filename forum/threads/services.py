@@ -139,18 +139,24 @@ def reply(author: Member, thread: Thread, body: str, *, at: datetime | None = No
     html = render_body(body)
     author_id, thread_id = author.id, thread.id
     with write_transaction() as session:
-        post = add_reply(session, thread_id, author_id, body, html, at or utcnow())
-        _count_post(author_id, +1, "replied")
+        post, visible = add_reply(session, thread_id, author_id, body, html, at or utcnow())
+        if visible:
+            _count_post(author_id, +1, "replied")
     return post
 
 
-def add_reply(session, thread_id, author_id, body, html, at) -> Post:
-    """Insert a reply at the next position, keeping thread and board counters (not the author's)."""
-    position, subject, board_id = session.execute(
+def add_reply(session, thread_id, author_id, body, html, at) -> tuple[Post, bool]:
+    """Insert a reply at the next position, keeping thread and board counters (not the author's).
+
+    Also says whether the reply is visible: a moderator may reply in a hidden thread (and an
+    import may add to one), and a hidden thread's posts are in no count. The thread UPDATE locks
+    the row set_removed locks, so the answer cannot change before the commit.
+    """
+    position, subject, board_id, hidden = session.execute(
         update(Thread)
         .where(Thread.id == thread_id)
         .values(post_count=Thread.post_count + 1, last_posted_at=at)
-        .returning(Thread.post_count, Thread.subject, Thread.board_id)
+        .returning(Thread.post_count, Thread.subject, Thread.board_id, Thread.is_hidden)
     ).one()
     post = Post(
         thread_id=thread_id,
@@ -164,12 +170,13 @@ def add_reply(session, thread_id, author_id, body, html, at) -> Post:
     session.add(post)
     session.flush()
     session.execute(update(Thread).where(Thread.id == thread_id).values(last_post_id=post.id))
-    session.execute(
-        update(Board)
-        .where(Board.id == board_id)
-        .values(post_count=Board.post_count + 1, last_post_id=post.id)
-    )
-    return post
+    if not hidden:
+        session.execute(
+            update(Board)
+            .where(Board.id == board_id)
+            .values(post_count=Board.post_count + 1, last_post_id=post.id)
+        )
+    return post, not hidden
 
 
 def _count_post(member_id: int, delta: int, cause: str) -> None:
@@ -222,14 +229,16 @@ def set_removed(moderator: Member, post: Post, removed: bool, reason: str = "") 
     """
     if not permissions.can_moderate(moderator):
         raise NotAllowed("Only moderators remove and restore posts.")
-    post_id, moderator_id = post.id, moderator.id
+    post_id, thread_id, moderator_id = post.id, post.thread_id, moderator.id
     cause = "post removed" if removed else "post restored"
     with write_transaction() as session:
-        post = session.get(Post, post_id)
+        # The thread row lock serialises this with replies, moves and other removals in the
+        # thread (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises every write).
+        thread = session.get(Thread, thread_id, with_for_update=True, populate_existing=True)
+        post = session.get(Post, post_id, populate_existing=True)
         if post.is_removed == removed:
             return
         post.is_removed = removed
-        thread = post.thread
         delta = -1 if removed else +1
         counted: dict[int, int] = {}  # author id -> visible posts appearing or disappearing
         if post.position == 1:
@@ -401,15 +410,16 @@ def thread_page(thread: Thread, page: int, per_page: int) -> list[Row]:
 def board_threads(board: Board, page: int, per_page: int) -> tuple[list[Thread], int]:
     """Visible threads of a board, pinned first then latest activity, and the page count."""
     # A board row shows names only: loading each author's ranks and badge and each last post's
-    # body made this the slowest listing; raiseload makes a template that wants more fail loudly.
-    names_only = (load_only(Member.id, Member.display_name), raiseload("*"))
+    # body made this the slowest listing. Anything else a template asks of these objects raises
+    # in the tests rather than costing a query per row.
+    names_only = (load_only(Member.id, Member.display_name, raiseload=True), raiseload("*"))
     threads = db.session.scalars(
         select(Thread)
         .where(Thread.board_id == board.id, Thread.is_hidden.is_(False))
         .options(
             joinedload(Thread.author).options(*names_only),
             joinedload(Thread.last_post)
-            .options(load_only(Post.id, Post.author_id))
+            .options(load_only(Post.id, Post.author_id, raiseload=True))
             .joinedload(Post.author)
             .options(*names_only),
         )

@@ -436,6 +436,22 @@ def test_removing_or_restoring_a_reply_inside_a_hidden_thread_moves_no_count(
     assert board_counts(app, board) == (1, 3)
 
 
+def test_a_moderators_reply_inside_a_hidden_thread_counts_once_the_thread_is_restored(
+    app, client, member, board, moderator
+):
+    thread_id = make_thread(app, member, board, replies=1)
+    login(client, "maude")
+    before = member_value(app, moderator, "post_count")
+    remove(client, post_id_at(app, thread_id, 1))
+    response = post_form(client, f"/t/{thread_id}/reply", {"body": "A note while it is hidden"})
+    assert response.status_code == 302
+    assert board_counts(app, board) == (0, 0)
+    assert member_value(app, moderator, "post_count") == before
+    restore(client, post_id_at(app, thread_id, 1))
+    assert board_counts(app, board) == (1, 3)
+    assert member_value(app, moderator, "post_count") == before + 1
+
+
 def test_removed_post_leaves_the_author_profile(app, client, member, board, moderator):
     thread_id = make_thread(app, member, board, replies=1)
     login(client, "maude")
