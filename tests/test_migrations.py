@@ -118,3 +118,46 @@ def test_check_reports_drift_when_the_schema_differs_from_the_models(empty_datab
     check = flask_db(empty_database, tmp_path, "check")
     assert check.returncode != 0
     assert "ix_posts_author_created" in check.stdout + check.stderr
+
+
+def test_upgrade_takes_the_replies_of_threads_hidden_before_it_out_of_the_counts(
+    empty_database, tmp_path
+):
+    """Threads hidden by the code before 5b2d9e41c7a3 left their replies counted; it recounts."""
+    from forum import create_app
+    from forum.extensions import db
+    from tests.conftest import config_for_tests, make_member, make_thread
+
+    assert flask_db(empty_database, tmp_path, "upgrade", "cf4bb7264954").returncode == 0
+    app = create_app(config_for_tests(empty_database, tmp_path))
+    alice, bob = make_member(app, "alice"), make_member(app, "bob")
+    with app.app_context():
+        board = db.session.execute(
+            sa.text(
+                "INSERT INTO boards (slug, name, description, position, thread_count, "
+                "post_count) VALUES ('b', 'B', '', 1, 0, 0) RETURNING id"
+            )
+        ).scalar()
+        db.session.commit()
+    make_thread(app, alice, board, subject="Kept")
+    hidden = make_thread(app, alice, board, subject="Hidden", replies=2, reply_author_id=bob)
+    with app.app_context():  # what removing the opening post did before: one post uncounted
+        for statement in (
+            "UPDATE threads SET is_hidden = true WHERE id = :t",
+            "UPDATE posts SET is_removed = true WHERE thread_id = :t AND position = 1",
+            "UPDATE members SET post_count = post_count - 1 WHERE id = :alice",
+            "UPDATE boards SET thread_count = thread_count - 1, post_count = post_count - 1",
+        ):
+            db.session.execute(sa.text(statement), {"t": hidden, "alice": alice})
+        db.session.commit()
+        db.engine.dispose()
+    upgrade(empty_database, tmp_path)
+    engine = sa.create_engine(empty_database)
+    try:
+        with engine.connect() as conn:
+            counts = dict(conn.execute(sa.text("SELECT handle, post_count FROM members")).all())
+            board_counts = conn.execute(sa.text("SELECT thread_count, post_count FROM boards"))
+            assert counts == {"alice": 1, "bob": 0}
+            assert board_counts.one() == (1, 1)
+    finally:
+        engine.dispose()
