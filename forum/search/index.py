@@ -26,6 +26,7 @@ from pathlib import Path
 from markupsafe import Markup, escape
 from whoosh import highlight, index
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from whoosh.columns import ColumnReader
 from whoosh.fields import BOOLEAN, DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.lang import porter2
 from whoosh.query import And, DateRange, Every, Or, Phrase, Query, Term
@@ -151,10 +152,49 @@ class PageCache:
                 self._pages.popitem(last=False)
 
 
+# What a search reads per matching document, from column files Whoosh opens on first use.
+SCORED_FIELDS = ("subject", "body", "author_name")
+
+
 @dataclass
 class _HeldSearcher:
+    """A searcher with the per-document columns a search reads, opened when the searcher is.
+
+    Whoosh opens column files on first use and asks the disk whether each exists; once another
+    process's commit has merged a segment away, a late first use finds no file and reads another
+    segment's values (or fails). Opened up front, the handles outlive the deletion.
+    """
+
     generation: str
     searcher: Searcher
+    thread_of: ColumnReader | None  # document number -> thread id; None on an empty index
+    posted_of: ColumnReader | None  # document number -> sortable posting time
+
+    @classmethod
+    def open(cls, generation: str, ix: index.Index) -> _HeldSearcher:
+        searcher = ix.searcher()
+        try:
+            if searcher.doc_count_all() == 0:
+                return cls(generation, searcher, None, None)
+            reader = searcher.reader()
+            for leaf, _offset in reader.leaf_readers():
+                if not (leaf.has_column("thread_id") and leaf.has_column("posted_at")):
+                    raise OSError(errno.ENOENT, "a segment was merged away while opening")
+                leaf.stored_fields(0)
+                for name in SCORED_FIELDS:
+                    leaf.doc_field_length(0, name)
+            return cls(
+                generation,
+                searcher,
+                reader.column_reader("thread_id", translate=False),
+                reader.column_reader("posted_at", translate=False),
+            )
+        except BaseException:
+            searcher.close()
+            raise
+
+    def is_current(self, generation: str) -> bool:
+        return self.generation == generation and self.searcher.up_to_date()
 
     @property
     def version(self) -> tuple[str, int]:
@@ -225,15 +265,28 @@ class WhooshIndex:
             raise IndexMissing(str(self.root))
         with self._idle_lock:
             held = self._idle.pop() if self._idle else None
-        if held is None or held.generation != name or not held.searcher.up_to_date():
-            if held is not None:
+        if held is None or not held.is_current(name):
+            if held is not None:  # the others are as old: keep no deleted files open for them
+                _close_searchers(self._idle, self._idle_lock)
                 held.searcher.close()
-            held = _HeldSearcher(name, self._open(name).searcher())
+            held = self._open_searcher(name)
         try:
             yield held
         finally:
             with self._idle_lock:
                 self._idle.append(held)
+
+    def _open_searcher(self, name: str) -> _HeldSearcher:
+        """Open a searcher, retrying while a concurrent commit removes the segments it read."""
+        attempts = 3
+        while True:
+            try:
+                return _HeldSearcher.open(name, self._open(name))
+            except OSError:
+                attempts -= 1
+                if not attempts:
+                    raise
+                time.sleep(0.01)
 
     # locking -------------------------------------------------------------------------------
 
@@ -407,12 +460,12 @@ class WhooshIndex:
             cached = self.pages.get(held.version, key)
             if cached is not None:
                 return cached
-            found = self._search(held.searcher, query, page, per_page, by_date)
+            found = self._search(held, query, page, per_page, by_date)
             self.pages.put(held.version, key, found)
             return found
 
     def _search(
-        self, searcher: Searcher, query: Query, page: int, per_page: int, by_date: bool
+        self, held: _HeldSearcher, query: Query, page: int, per_page: int, by_date: bool
     ) -> HitPage:
         """Rank every matching post, then keep each thread's first (its best, or its newest).
 
@@ -420,20 +473,16 @@ class WhooshIndex:
         so a common word in long threads took seconds; and sorted newest first it kept each
         thread's oldest matching post, ordering threads by that.
         """
-        results = searcher.search(
-            query,
-            limit=None,
-            sortedby="posted_at" if by_date else None,
-            reverse=by_date,
-            terms=True,
-        )
+        results = held.searcher.search(query, limit=None, terms=True)
         if not results.top_n:
             return HitPage(hits=[], total_threads=0)
-        thread_of = searcher.reader().column_reader("thread_id")
+        ranked = results.top_n  # (score, document number), best first
+        if by_date:
+            ranked = sorted(ranked, key=lambda item: held.posted_of[item[1]], reverse=True)
         seen: set[int] = set()
         best = []
-        for item in results.top_n:  # (score or sort key, document number), best first
-            thread_id = thread_of[item[1]]
+        for item in ranked:
+            thread_id = held.thread_of[item[1]]
             if thread_id not in seen:
                 seen.add(thread_id)
                 best.append(item)

@@ -15,6 +15,7 @@ from forum import create_app
 from forum.extensions import db
 from forum.models import IndexOutbox, Member, Post, Thread
 from forum.search import get_search
+from forum.search.query import parse_query
 from tests.conftest import config_for_tests, login, make_member, make_thread, post_form
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +122,41 @@ def test_another_worker_sees_every_commit_despite_its_pooled_searcher_and_cached
     finally:
         with second_app.app_context():
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("by_date", [False, True], ids=["relevance", "date"])
+def test_a_search_in_flight_survives_another_worker_merging_away_its_segments(
+    app, member, board, by_date
+):
+    """Another worker's commit can merge and delete the segment files a running search reads."""
+    from whoosh import index
+
+    for n in range(1, 9):  # one commit each: several small segments
+        make_thread(app, member, board, subject=f"Numbat {n}", body=f"numbat sighting {n}")
+    backend = get_search(app).backend
+    with backend._searcher() as held:
+        assert len(held.searcher.reader().leaf_readers()) > 1
+        live = index.open_dir(str(backend.root / backend.generation()))
+        live.writer().commit(optimize=True)  # what another worker's merging commit does
+        query = backend.to_query(parse_query("numbat"))
+        found = backend._search(held, query, page=1, per_page=10, by_date=by_date)
+    assert found.total_threads == 8
+    assert sorted(hit.subject for hit in found.hits) == sorted(f"Numbat {n}" for n in range(1, 9))
+    assert all("<mark>numbat</mark>" in hit.snippet for hit in found.hits)
+    assert get_search(app).search("numbat").total == 8  # the next search opens the merged index
+
+
+def test_pooled_searchers_left_behind_by_a_commit_are_closed_not_kept(app, member, board):
+    """After a burst of concurrent searches, a commit must not leave old searchers (and the
+    deleted files they hold) idle in the pool for good."""
+    backend = get_search(app).backend
+    with backend._searcher() as a, backend._searcher() as b, backend._searcher() as c:
+        burst = [a.searcher, b.searcher, c.searcher]
+    assert len(backend._idle) == 3
+    make_thread(app, member, board, body="a commit")
+    get_search(app).search("commit")
+    assert len(backend._idle) == 1
+    assert all(searcher.is_closed for searcher in burst)
 
 
 HOLD_LOCK = textwrap.dedent(
