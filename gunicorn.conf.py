@@ -33,3 +33,15 @@ loglevel = "info"
 # gunicorn ≥ 25.1 opens a control socket under ~/.gunicorn by default; two servers on one machine
 # would fight over it, and the forum does not use gunicornc. Older versions ignore this setting.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Freeze what the app allocated at start-up, so full collections stop walking it.
+
+    About 110,000 long-lived objects (modules, the app, SQLAlchemy's mappers) made each full
+    collection a 60 ms pause, the board pages' p99 when not queueing; frozen, a pause is ~2.5 ms.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
