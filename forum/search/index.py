@@ -473,12 +473,16 @@ class WhooshIndex:
         so a common word in long threads took seconds; and sorted newest first it kept each
         thread's oldest matching post, ordering threads by that.
         """
-        results = held.searcher.search(query, limit=None, terms=True)
+        # sorted by date, scores would go unused: Whoosh then only lists the matches
+        results = held.searcher.search(query, limit=None, scored=not by_date, terms=True)
         if not results.top_n:
             return HitPage(hits=[], total_threads=0)
         ranked = results.top_n  # (score, document number), best first
         if by_date:
-            ranked = sorted(ranked, key=lambda item: held.posted_of[item[1]], reverse=True)
+            # newest first; the same instant, the later-indexed post first
+            ranked = sorted(
+                ranked, key=lambda item: (held.posted_of[item[1]], item[1]), reverse=True
+            )
         seen: set[int] = set()
         best = []
         for item in ranked:
