@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -128,3 +129,35 @@ def test_concurrent_posting_through_four_workers_loses_nothing(postgres, seeded)
         .strip()
         .endswith("The index matches the database.")
     )
+
+
+def test_every_worker_finds_a_thread_the_moment_another_worker_saved_it(postgres, seeded):
+    """Workers keep their index searchers and recent result pages between requests; a thread
+    saved through one worker must be in the very next search on every other."""
+    app, _ = seeded
+    url, workdir = postgres
+    with app.app_context():
+        author = db.session.scalar(select(Member.id).where(Member.handle == "writer1"))
+    make_thread(app, author, 1, subject="Quoll one", body="a quoll in the garden")
+    env = forum_env(url, workdir, FORUM_RATELIMIT_ENABLED="0")
+    with gunicorn(env, workdir, workers=WORKERS) as base_url:
+
+        def threads_found(_) -> str:
+            status, html, _ = HttpMember(base_url).request("/search?q=quoll")
+            assert status == 200
+            return re.search(r'<p class="result-count">([\d,]+) threads? found', html)[1]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:  # every worker caches "1 thread"
+            assert set(pool.map(threads_found, range(40))) == {"1"}
+        member = HttpMember(base_url)
+        login = {"handle": "writer2", "password": "correct horse battery staple"}
+        assert member.submit("/login", "/login", login)[0] == 302
+        new_thread = {
+            "board": "1",
+            "subject": "Quoll two",
+            "body": "another quoll",
+            "submit": "Post",
+        }
+        assert member.submit("/new", "/new", new_thread)[0] == 302
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert set(pool.map(threads_found, range(40))) == {"2"}
