@@ -210,7 +210,7 @@ def _close_searchers(idle: list[_HeldSearcher], lock: threading.Lock) -> None:
 
 
 class WhooshIndex:
-    """The on-disk index. Searchers are pooled and refreshed per use; writers lock with a timeout."""
+    """The on-disk index. Searchers are pooled, checked for freshness per use; writers lock."""
 
     def __init__(
         self, root: str | os.PathLike, lock_timeout: float = 0.5, cached_pages: int = 256
