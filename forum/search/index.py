@@ -67,6 +67,10 @@ class IndexBusy(Exception):
     """Another process holds the writer lock past our timeout."""
 
 
+class IndexUnreadable(Exception):
+    """The live generation cannot be read (damaged files); `flask search rebuild` replaces it."""
+
+
 @dataclass(frozen=True)
 class Hit:
     post_id: int
@@ -404,7 +408,7 @@ class WhooshIndex:
     def matches_stem(self, word: str) -> bool:
         """Whether the word, stemmed as the index stems it, occurs anywhere ("interviewing")."""
         terms = self.analyse(word)
-        with self._searcher() as held:
+        with self._reading(), self._searcher() as held:
             searcher = held.searcher
             return bool(terms) and all(
                 searcher.doc_frequency("body", t) or searcher.doc_frequency("subject", t)
@@ -455,7 +459,7 @@ class WhooshIndex:
 
     def search(self, query: Query, page: int, per_page: int, by_date: bool = False) -> HitPage:
         """The best post of each matching thread, one page of threads, with highlighted snippets."""
-        with self._searcher() as held:
+        with self._reading(), self._searcher() as held:
             key = (repr(query), page, per_page, by_date)
             cached = self.pages.get(held.version, key)
             if cached is not None:
@@ -463,6 +467,17 @@ class WhooshIndex:
             found = self._search(held, query, page, per_page, by_date)
             self.pages.put(held.version, key, found)
             return found
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Whatever a damaged index raises while read (Whoosh has no one error for it) becomes
+        IndexUnreadable, so the forum can answer without it."""
+        try:
+            yield
+        except (IndexMissing, IndexUnreadable):
+            raise
+        except Exception as exc:
+            raise IndexUnreadable(f"{type(exc).__name__}: {exc}") from exc
 
     def _search(
         self, held: _HeldSearcher, query: Query, page: int, per_page: int, by_date: bool

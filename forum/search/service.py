@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session, joinedload
 from forum.database import WRITE_OPTION, utcnow
 from forum.models import IndexOutbox, Post, SearchMiss, Thread
 from forum.search.documents import count_searchable, iter_documents, load_documents
-from forum.search.index import Hit, HitPage, IndexBusy, IndexMissing, WhooshIndex
+from forum.search.index import (
+    Hit,
+    HitPage,
+    IndexBusy,
+    IndexMissing,
+    IndexUnreadable,
+    WhooshIndex,
+)
 from forum.search.query import ParsedQuery, parse_query
 from forum.search.spelling import SpellingCorrector
 from forum.search.spelling_store import SpellingStore
@@ -45,6 +52,7 @@ class SearchOutcome:
     suggestion: str | None = None  # "Did you mean"
     any_word: bool = False  # no thread had every word; ranked by any word instead
     index_missing: bool = False
+    index_unreadable: bool = False  # damaged: answered like a missing index until rebuilt
     notes: list[str] = field(default_factory=list)
     threads: dict[int, Thread] = field(default_factory=dict)  # of the hits, for "N of M" and links
 
@@ -304,6 +312,19 @@ class SearchService:
         if not self.backend.exists():
             outcome.index_missing = True
             return self._database_search(outcome, per_page)
+        try:
+            return self._search_index(outcome, page, per_page, by_date, literal)
+        except (IndexMissing, IndexUnreadable) as exc:  # damaged, or switched away mid-search
+            # str(): a log record keeping the exception would keep the damaged files open too
+            log.error("search answered from the database: the index cannot be read: %s", str(exc))
+            fallback = SearchOutcome(query=text, parsed=parsed, page=page, notes=list(parsed.notes))
+            fallback.index_unreadable = True
+            return self._database_search(fallback, per_page)
+
+    def _search_index(
+        self, outcome: SearchOutcome, page: int, per_page: int, by_date: bool, literal: bool
+    ) -> SearchOutcome:
+        parsed = outcome.parsed
         backend = self.backend
         query = backend.to_query(parsed)
         if query is None:

@@ -76,6 +76,7 @@ def api_search():
         pages=outcome.pages,
         any_word=outcome.any_word,
         index_missing=outcome.index_missing,
+        index_unreadable=outcome.index_unreadable,
         notes=outcome.notes,
         results=[
             {

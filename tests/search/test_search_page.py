@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 
 import pytest
@@ -284,6 +285,31 @@ def test_without_an_index_search_says_so_and_answers_from_the_database(app, clie
     html = client.get("/search?q=telephone").get_data(as_text=True)
     assert "The search index is not built yet" in html
     assert len(results(html)) == 1
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_damaged_index_is_reported_and_search_answers_from_the_database(
+    app, client, member, board, caplog
+):
+    from pathlib import Path
+
+    from forum.search import get_search
+
+    make_thread(app, member, board, subject="Wombat burrows", body="where wombats dig")
+    assert len(results(client.get("/search?q=wombat").get_data(as_text=True))) == 1
+    generation = Path(app.config["SEARCH_INDEX_DIR"]) / get_search(app).backend.generation()
+    make_thread(app, member, board, subject="Wombat diet", body="what wombats eat")  # a commit:
+    for toc in generation.glob("_MAIN_*.toc"):  # the next search must reopen, and cannot
+        toc.write_bytes(b"this is not a table of contents")
+    response = client.get("/search?q=wombat")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "The search index cannot be read right now" in html
+    assert len(results(html)) == 2  # both threads, from the database
+    api = client.get("/api/v1/search?q=wombat").get_json()
+    assert api["index_unreadable"] is True and api["total"] == 2
+    assert "the index cannot be read" in caplog.text
+    gc.collect()  # Whoosh leaves the unparsable TOC file open: collected here, not in a later test
 
 
 def test_search_is_rate_limited_for_anonymous_visitors(make_app):
