@@ -321,18 +321,18 @@ class WhooshIndex:
 
     def apply(self, documents: Mapping[int, PostDocument | None]) -> None:
         """Index each document, or remove the post when its document is None, in one commit."""
-        ix = self._open()
-        writer = ix.writer(timeout=self.lock_timeout, compound=False)
-        try:
-            for post_id, doc in documents.items():
-                if doc is None:
-                    writer.delete_by_term("post_id", str(post_id))
-                else:
-                    writer.update_document(**_to_fields(doc))
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
+        with self._unreadable_if_damaged():
+            writer = self._open().writer(timeout=self.lock_timeout, compound=False)
+            try:
+                for post_id, doc in documents.items():
+                    if doc is None:
+                        writer.delete_by_term("post_id", str(post_id))
+                    else:
+                        writer.update_document(**_to_fields(doc))
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
 
     def build_generation(self, documents: Iterable[PostDocument]) -> str:
         """Write a whole new generation beside the live one; returns its name (not yet live)."""
@@ -408,7 +408,7 @@ class WhooshIndex:
     def matches_stem(self, word: str) -> bool:
         """Whether the word, stemmed as the index stems it, occurs anywhere ("interviewing")."""
         terms = self.analyse(word)
-        with self._reading(), self._searcher() as held:
+        with self._unreadable_if_damaged(), self._searcher() as held:
             searcher = held.searcher
             return bool(terms) and all(
                 searcher.doc_frequency("body", t) or searcher.doc_frequency("subject", t)
@@ -459,7 +459,7 @@ class WhooshIndex:
 
     def search(self, query: Query, page: int, per_page: int, by_date: bool = False) -> HitPage:
         """The best post of each matching thread, one page of threads, with highlighted snippets."""
-        with self._reading(), self._searcher() as held:
+        with self._unreadable_if_damaged(), self._searcher() as held:
             key = (repr(query), page, per_page, by_date)
             cached = self.pages.get(held.version, key)
             if cached is not None:
@@ -469,9 +469,10 @@ class WhooshIndex:
             return found
 
     @contextmanager
-    def _reading(self) -> Iterator[None]:
-        """Whatever a damaged index raises while read (Whoosh has no one error for it) becomes
-        IndexUnreadable, so the forum can answer without it."""
+    def _unreadable_if_damaged(self) -> Iterator[None]:
+        """Whatever a damaged index raises (Whoosh has no one error for it) becomes
+        IndexUnreadable, so the forum carries on without it: searches answer from the database,
+        changes wait in the outbox."""
         try:
             yield
         except (IndexMissing, IndexUnreadable):

@@ -106,8 +106,9 @@ class SearchService:
                         break
         except IndexBusy as exc:
             result.skipped_because = str(exc)
-        except (OSError, IndexMissing) as exc:
-            log.warning("search index write failed; the outbox keeps the changes: %s", exc)
+        except (OSError, IndexMissing, IndexUnreadable) as exc:
+            # str(): a log record keeping the exception would keep the damaged files open too
+            log.warning("search index write failed; the outbox keeps the changes: %s", str(exc))
             result.skipped_because = f"the index could not be written: {exc}"
         result.pending = self.pending()
         return result
