@@ -442,35 +442,10 @@ def test_reimport_into_a_thread_hidden_since_counts_its_new_reply_only_once_rest
     assert member_row(app, "hank-h", Member.post_count) == (3,)
 
 
-def test_interrupted_import_keeps_member_post_counts_of_the_batches_it_committed(app, tmp_path):
+def interrupted_import(app: Flask, tmp_path: Path) -> tuple[Path, int]:
+    """Import SAMPLE plus a batch of replies, stopped by Ctrl-C once the first batch is in;
+    returns the file and the number of extra replies in it."""
     from forum.importer import BATCH_SIZE, import_file
-    from forum.models import Member, Post
-
-    replies = [
-        {**POSTS[1], "posted_at": f"2017-02-20T10:{n // 60:02}:{n % 60:02}Z"}
-        for n in range(BATCH_SIZE)
-    ]
-    path = write_jsonl(tmp_path / "long.jsonl", [*SAMPLE, *replies])
-
-    def interrupt(lines_done: int) -> None:
-        raise KeyboardInterrupt  # the operator pressed Ctrl-C once the first batch was in
-
-    with app.app_context(), pytest.raises(KeyboardInterrupt):
-        import_file(path, progress=interrupt)
-    hank_posts = query(
-        app,
-        sa.select(sa.func.count())
-        .select_from(Post)
-        .join(Post.author)
-        .where(Member.handle == "hank-h"),
-    )
-    assert 0 < hank_posts[0][0] < 2 + len(replies)
-    assert member_row(app, "hank-h", Member.post_count) == hank_posts[0]
-
-
-def test_import_after_an_interruption_completes_the_counts(app, tmp_path):
-    from forum.importer import BATCH_SIZE, import_file
-    from forum.models import Member, Thread
 
     replies = [
         {**POSTS[1], "posted_at": f"2017-02-20T10:{n // 60:02}:{n % 60:02}Z"}
@@ -483,11 +458,34 @@ def test_import_after_an_interruption_completes_the_counts(app, tmp_path):
 
     with app.app_context(), pytest.raises(KeyboardInterrupt):
         import_file(path, progress=interrupt)
+    return path, len(replies)
+
+
+def test_interrupted_import_keeps_member_post_counts_of_the_batches_it_committed(app, tmp_path):
+    from forum.models import Member, Post
+
+    _, replies = interrupted_import(app, tmp_path)
+    hank_posts = query(
+        app,
+        sa.select(sa.func.count())
+        .select_from(Post)
+        .join(Post.author)
+        .where(Member.handle == "hank-h"),
+    )
+    assert 0 < hank_posts[0][0] < 2 + replies
+    assert member_row(app, "hank-h", Member.post_count) == hank_posts[0]
+
+
+def test_import_after_an_interruption_completes_the_counts(app, tmp_path):
+    from forum.importer import import_file
+    from forum.models import Member, Thread
+
+    path, replies = interrupted_import(app, tmp_path)
     with app.app_context():
         import_file(path)
-    assert member_row(app, "hank-h", Member.post_count) == (2 + len(replies),)
+    assert member_row(app, "hank-h", Member.post_count) == (2 + replies,)
     thread = query(app, sa.select(Thread.post_count).where(Thread.import_key == POSTS[0]["thread"]))
-    assert thread == [(3 + len(replies),)]
+    assert thread == [(3 + replies,)]
 
 
 def test_demo_import_run_twice_creates_nothing_the_second_time(runner):

@@ -156,10 +156,6 @@ class PageCache:
                 self._pages.popitem(last=False)
 
 
-# What a search reads per matching document, from column files Whoosh opens on first use.
-SCORED_FIELDS = ("subject", "body", "author_name")
-
-
 @dataclass
 class _HeldSearcher:
     """A searcher with the per-document columns a search reads, opened when the searcher is.
@@ -185,7 +181,7 @@ class _HeldSearcher:
                 if not (leaf.has_column("thread_id") and leaf.has_column("posted_at")):
                     raise OSError(errno.ENOENT, "a segment was merged away while opening")
                 leaf.stored_fields(0)
-                for name in SCORED_FIELDS:
+                for name in leaf.schema.scorable_names():  # field lengths, read when scoring
                     leaf.doc_field_length(0, name)
             return cls(
                 generation,

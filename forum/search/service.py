@@ -314,7 +314,7 @@ class SearchService:
             outcome.index_missing = True
             return self._database_search(outcome, per_page)
         try:
-            return self._search_index(outcome, page, per_page, by_date, literal)
+            return self._search_index(outcome, per_page, by_date, literal)
         except (IndexMissing, IndexUnreadable) as exc:  # damaged, or switched away mid-search
             # str(): a log record keeping the exception would keep the damaged files open too
             log.error("search answered from the database: the index cannot be read: %s", str(exc))
@@ -323,9 +323,9 @@ class SearchService:
             return self._database_search(fallback, per_page)
 
     def _search_index(
-        self, outcome: SearchOutcome, page: int, per_page: int, by_date: bool, literal: bool
+        self, outcome: SearchOutcome, per_page: int, by_date: bool, literal: bool
     ) -> SearchOutcome:
-        parsed = outcome.parsed
+        parsed, page = outcome.parsed, outcome.page
         backend = self.backend
         query = backend.to_query(parsed)
         if query is None:
