@@ -21,7 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     load_config(app, config)
 
-    from forum import search, web
+    from forum import search, tasks, web
     from forum.extensions import csrf, db, limiter, login_manager, migrate
     from forum.threads import blocks
 
@@ -33,10 +33,12 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     search.init_app(app)
     blocks.init_app(app)
+    tasks.init_app(app)
 
     from forum.auth import bp as auth_bp
     from forum.members import bp as members_bp
     from forum.moderation import bp as moderation_bp
+    from forum.notifications.views import bp as notifications_bp
     from forum.search.views import bp as search_bp
     from forum.threads import bp as threads_bp
 
@@ -45,10 +47,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(members_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(notifications_bp)
 
     from forum.cli import forum_cli
     from forum.search.cli import search_cli
+    from forum.tasks import jobs_cli
 
     app.cli.add_command(forum_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(jobs_cli)
     return app

@@ -31,6 +31,18 @@ class Config:
     # Off: the 429 page sets Retry-After itself, to the wait it names (Flask-Limiter's header
     # rounds its own way and replaced it, so page and header disagreed by a second).
     RATELIMIT_HEADERS_ENABLED = False
+    # Where links in e-mail point (workers build them without a request).
+    BASE_URL = "http://127.0.0.1:5000"
+    # smtp://user:pass@host:25[?starttls=1] or smtps://host:465; empty: .eml files in instance/mail/
+    MAIL_URL = ""
+    MAIL_SENDER = "forum@localhost"
+    MAIL_SENDER_NAME = "Community Forum"
+    RESET_LINK_MAX_AGE = 3600  # seconds a password-reset link works (once)
+    CONFIRM_LINK_MAX_AGE = 7 * 86400  # seconds an e-mail confirmation link works
+    MAIL_CLAIM_TIMEOUT = 300  # seconds before a message claimed by a vanished worker is resent
+    # The task queue (Huey): empty = a SQLite file in instance/ (no server), redis://... at scale,
+    # memory:// keeps tasks in the process (tests, which run the jobs themselves).
+    TASK_QUEUE_URL = ""
     # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile)
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

@@ -227,8 +227,12 @@ _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
-def quote_for_reply(author_display_name: str, source: str) -> str:
-    """The Markdown a "Quote" button puts in the reply box: the post as a blockquote, attributed."""
+def quote_for_reply(author_display_name: str, source: str, post_id: int | None = None) -> str:
+    """The Markdown a "Quote" button puts in the reply box: the post as a blockquote, attributed.
+
+    With the post's id, "wrote" links to it: that link is how the quoted author is notified.
+    """
     name = _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(author_display_name.split()))
-    lines = [f"**{name} wrote:**", "", *_NEWLINE.split(source.strip("\r\n"))]
+    wrote = f"[wrote](/p/{post_id})" if post_id is not None else "wrote"
+    lines = [f"**{name} {wrote}:**", "", *_NEWLINE.split(source.strip("\r\n"))]
     return "".join(f"> {line}\n" if line else ">\n" for line in lines) + "\n"

@@ -124,33 +124,58 @@ def test_upgrade_takes_the_replies_of_threads_hidden_before_it_out_of_the_counts
     empty_database, tmp_path
 ):
     """Threads hidden by the code before 5b2d9e41c7a3 left their replies counted; it recounts."""
-    from forum import create_app
-    from forum.extensions import db
-    from tests.conftest import config_for_tests, make_member, make_thread
 
     assert flask_db(empty_database, tmp_path, "upgrade", "cf4bb7264954").returncode == 0
-    app = create_app(config_for_tests(empty_database, tmp_path))
-    alice, bob = make_member(app, "alice"), make_member(app, "bob")
-    with app.app_context():
-        board = db.session.execute(
-            sa.text(
-                "INSERT INTO boards (slug, name, description, position, thread_count, "
-                "post_count) VALUES ('b', 'B', '', 1, 0, 0) RETURNING id"
+    # Rows written with that revision's columns (today's models have more), as the code of
+    # the time left them: Alice's thread "Hidden" (2 replies by Bob) hidden with one post uncounted.
+    engine = sa.create_engine(empty_database)
+    now = "2024-01-01 00:00:00"
+    with engine.begin() as conn:
+        for id_, handle, posts in ((1, "alice", 1), (2, "bob", 2)):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO members (id, handle, display_name, role, member_since, created_at,"
+                    " signature_source, signature_html, post_count, kudos_received,"
+                    " solution_count, suspension_reason) VALUES (:id, :h, :h, 'member',"
+                    " '2024-01-01', :now, '', '', :posts, 0, 0, '')"
+                ),
+                {"id": id_, "h": handle, "posts": posts, "now": now},
             )
-        ).scalar()
-        db.session.commit()
-    make_thread(app, alice, board, subject="Kept")
-    hidden = make_thread(app, alice, board, subject="Hidden", replies=2, reply_author_id=bob)
-    with app.app_context():  # what removing the opening post did before: one post uncounted
-        for statement in (
-            "UPDATE threads SET is_hidden = true WHERE id = :t",
-            "UPDATE posts SET is_removed = true WHERE thread_id = :t AND position = 1",
-            "UPDATE members SET post_count = post_count - 1 WHERE id = :alice",
-            "UPDATE boards SET thread_count = thread_count - 1, post_count = post_count - 1",
+        conn.execute(
+            sa.text(
+                "INSERT INTO boards (id, slug, name, description, position, thread_count,"
+                " post_count) VALUES (1, 'b', 'B', '', 1, 1, 4)"
+            )
+        )
+        for thread_id, subject, hidden, authors in (
+            (1, "Kept", False, [1]),
+            (2, "Hidden", True, [1, 2, 2]),
         ):
-            db.session.execute(sa.text(statement), {"t": hidden, "alice": alice})
-        db.session.commit()
-        db.engine.dispose()
+            conn.execute(
+                sa.text(
+                    "INSERT INTO threads (id, board_id, author_id, subject, slug, post_count,"
+                    " last_posted_at, is_locked, is_pinned, is_hidden, created_at) VALUES"
+                    " (:t, 1, 1, :s, :s, :n, :now, false, false, :hidden, :now)"
+                ),
+                {"t": thread_id, "s": subject, "n": len(authors), "hidden": hidden, "now": now},
+            )
+            for position, author in enumerate(authors, start=1):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO posts (thread_id, author_id, position, subject, body_source,"
+                        " body_html, kudos_count, created_at, is_removed) VALUES"
+                        " (:t, :a, :p, :s, 'text', '<p>text</p>', 0, :now, :removed)"
+                    ),
+                    {
+                        "t": thread_id,
+                        "a": author,
+                        "p": position,
+                        "s": subject,
+                        "now": now,
+                        "removed": hidden and position == 1,
+                    },
+                )
+    engine.dispose()
     upgrade(empty_database, tmp_path)
     engine = sa.create_engine(empty_database)
     try:

@@ -8,7 +8,12 @@ def test_nul_characters_anywhere_never_cause_a_server_error(app, client, member,
     response = post_form(
         client,
         "/register",
-        {"handle": "nully", "display_name": "Nul\x00Name", "password": "a long enough passphrase"},
+        {
+            "handle": "nully",
+            "display_name": "Nul\x00Name",
+            "password": "a long enough passphrase",
+            "email": "nully@example.com",
+        },
     )
     assert response.status_code == 302
     login(client, "alice")

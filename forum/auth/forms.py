@@ -1,7 +1,14 @@
 """Forms for registering, logging in and changing the password."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from forum.auth import services
@@ -20,9 +27,13 @@ def _rule(check):
     return validator
 
 
+EMAIL_VALIDATORS = [DataRequired("Enter your e-mail address."), _rule(services.normalise_email)]
+
+
 class RegisterForm(FlaskForm):
     handle = StringField("Handle", validators=[DataRequired(), _rule(services.normalise_handle)])
     display_name = StringField("Display name", validators=[DataRequired(), Length(max=60)])
+    email = EmailField("E-mail address", validators=EMAIL_VALIDATORS)
     password = PasswordField("Password", validators=[_rule(services.check_password_rules)])
     submit = SubmitField("Create account")
 
@@ -39,6 +50,22 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField("New password", validators=[_rule(services.check_password_rules)])
     submit = SubmitField("Change password")
+
+
+class EmailForm(FlaskForm):
+    email = EmailField("New e-mail address", validators=EMAIL_VALIDATORS)
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField("Send confirmation link")
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("Your e-mail address", validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField("Send reset link")
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField("New password", validators=[_rule(services.check_password_rules)])
+    submit = SubmitField("Set new password")
 
 
 class LogoutForm(FlaskForm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import secrets
 from functools import cache
@@ -10,11 +11,15 @@ from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from forum.database import write_transaction
+from forum import mail
+from forum.database import utcnow, write_transaction
 from forum.errors import HandleTaken, InvalidInput
 from forum.extensions import db
 from forum.models import Member, MemberSession, Role
@@ -98,10 +103,36 @@ def hash_password(password: str) -> str:
     return password_hasher().hash(password)
 
 
-def register(handle: str, display_name: str, password: str, role: Role = Role.MEMBER) -> Member:
-    """Create a member; raises InvalidInput or HandleTaken with a message for the form."""
+def normalise_email(address: str) -> str:
+    """A deliverable-looking address, lower-cased (addresses are unique ignoring case)."""
+    try:
+        valid = validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"That e-mail address is not valid: {exc}") from exc
+    if len(valid.normalized) > 254:
+        raise InvalidInput("E-mail addresses are at most 254 characters.")
+    return valid.normalized.lower()
+
+
+def _email_taken(session: Session, address: str, own_id: int | None) -> bool:
+    owner = session.scalar(select(Member.id).where(Member.email == address))
+    return owner is not None and owner != own_id
+
+
+def register(
+    handle: str,
+    display_name: str,
+    password: str,
+    role: Role = Role.MEMBER,
+    email: str | None = None,
+) -> Member:
+    """Create a member; raises InvalidInput or HandleTaken with a message for the form.
+
+    With an e-mail address, a confirmation link is mailed to it in the same unit of work.
+    """
     handle = normalise_handle(handle)
     check_password_rules(password)
+    address = normalise_email(email) if email is not None else None
     display_name = " ".join(display_name.split()) or handle
     if len(display_name) > 60:
         raise InvalidInput("Display names are at most 60 characters.")
@@ -110,16 +141,168 @@ def register(handle: str, display_name: str, password: str, role: Role = Role.ME
         with write_transaction() as session:
             if session.scalar(select(Member.id).where(Member.handle == handle)):
                 raise HandleTaken("That handle is taken.")
+            if address and _email_taken(session, address, None):
+                raise InvalidInput(EMAIL_TAKEN)
             member = Member(
-                handle=handle, display_name=display_name, password_hash=password_hash, role=role
+                handle=handle,
+                display_name=display_name,
+                password_hash=password_hash,
+                role=role,
+                email=address,
             )
             session.add(member)
             session.flush()
             from forum.reputation.services import refresh_rank
 
             refresh_rank(member.id, "joined")
-    except IntegrityError as exc:  # a concurrent registration won the unique index
-        raise HandleTaken("That handle is taken.") from exc
+            if address:
+                _queue_confirmation(session, member, address)
+    except IntegrityError as exc:  # a concurrent registration won a unique index
+        raise HandleTaken("That handle or e-mail address is taken.") from exc
+    return member
+
+
+# Registration says so (the handle is public anyway); a password reset never does.
+EMAIL_TAKEN = "That e-mail address belongs to another account."
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _read_link(salt: str, token: str, max_age: int, what: str) -> tuple[int, str]:
+    """The (member id, value) a signed link carries, or InvalidInput saying what is wrong."""
+    try:
+        member_id, value = _serializer(salt).loads(token, max_age=max_age)
+        return int(member_id), str(value)
+    except SignatureExpired as exc:
+        raise InvalidInput(f"That {what} link has expired; ask for a new one.") from exc
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise InvalidInput(f"That {what} link is not valid.") from exc
+
+
+def _mail_link(session, member: Member, address: str, template: str, subject: str, **context):
+    mail.queue(
+        session,
+        to=address,
+        composed=mail.compose(
+            template, subject=subject, member_name=member.display_name, **context
+        ),
+        purpose="account",
+        member_id=member.id,
+    )
+
+
+def _queue_confirmation(session: Session, member: Member, address: str) -> None:
+    from forum.threads.links import site_url
+
+    token = _serializer("forum.confirm-email").dumps([member.id, address])
+    _mail_link(
+        session,
+        member,
+        address,
+        "confirm_email",
+        "Confirm your e-mail address",
+        link=site_url("auth.confirm_email", token=token),
+        days=current_app.config["CONFIRM_LINK_MAX_AGE"] // 86400,
+    )
+
+
+def confirm_email(token: str) -> Member:
+    """Follow a confirmation link: the address it names becomes the member's, confirmed."""
+    max_age = current_app.config["CONFIRM_LINK_MAX_AGE"]
+    member_id, address = _read_link("forum.confirm-email", token, max_age, "confirmation")
+    try:
+        with write_transaction() as session:
+            member = session.get(Member, member_id)
+            if member is None:
+                raise InvalidInput("That confirmation link is not valid.")
+            if _email_taken(session, address, member.id):
+                raise InvalidInput(EMAIL_TAKEN)
+            if member.email != address or member.email_confirmed_at is None:
+                member.email, member.email_confirmed_at = address, utcnow()
+    except IntegrityError as exc:
+        raise InvalidInput(EMAIL_TAKEN) from exc
+    return member
+
+
+def request_email_change(member: Member, address: str, password: str) -> str:
+    """Mail a confirmation link to a new address (or again to the unconfirmed one).
+
+    The address changes only when the link is followed, so a typo never locks a member out.
+    """
+    if authenticate(member.handle, password) is None:
+        raise InvalidInput("Your password is not right.")
+    address = normalise_email(address)
+    member_id = member.id
+    with write_transaction() as session:
+        member = session.get(Member, member_id)
+        if _email_taken(session, address, member_id):
+            raise InvalidInput(EMAIL_TAKEN)
+        if member.email == address and member.email_confirmed_at is not None:
+            raise InvalidInput("That is already your confirmed address.")
+        if member.email is None or member.email_confirmed_at is None:
+            member.email = address  # nothing confirmed to keep: the newest wish stands
+        _queue_confirmation(session, member, address)
+    return address
+
+
+def _password_fingerprint(member: Member) -> str:
+    """Changes with every new password (argon2 salts each hash), so a used link stops working."""
+    return hashlib.sha256((member.password_hash or "").encode()).hexdigest()[:20]
+
+
+def request_password_reset(address: str) -> None:
+    """Mail a reset link if the address is a member's; says nothing either way (no enumeration)."""
+    from forum.threads.links import site_url
+
+    try:
+        address = normalise_email(address)
+    except InvalidInput:
+        return
+    with write_transaction() as session:
+        member = session.scalar(select(Member).where(Member.email == address))
+        if member is None or member.password_hash is None:
+            return
+        token = _serializer("forum.reset-password").dumps(
+            [member.id, _password_fingerprint(member)]
+        )
+        _mail_link(
+            session,
+            member,
+            address,
+            "reset_password",
+            "Reset your password",
+            handle=member.handle,
+            link=site_url("auth.reset_password", token=token),
+            minutes=current_app.config["RESET_LINK_MAX_AGE"] // 60,
+        )
+
+
+def member_for_reset(token: str) -> Member:
+    """The member a reset link is for, while it is valid, unused and under an hour old."""
+    max_age = current_app.config["RESET_LINK_MAX_AGE"]
+    member_id, fingerprint = _read_link("forum.reset-password", token, max_age, "reset")
+    member = db.session.get(Member, member_id)
+    if member is None or _password_fingerprint(member) != fingerprint:
+        raise InvalidInput("That reset link has already been used; ask for a new one.")
+    return member
+
+
+def reset_password(token: str, new_password: str) -> Member:
+    """Set a new password from a reset link and end every login of the member."""
+    member = member_for_reset(token)
+    check_password_rules(new_password)
+    password_hash = hash_password(new_password)
+    member_id, fingerprint = member.id, _password_fingerprint(member)
+    with write_transaction() as session:
+        member = session.get(Member, member_id, populate_existing=True)
+        if _password_fingerprint(member) != fingerprint:  # two tabs raced with one link
+            raise InvalidInput("That reset link has already been used; ask for a new one.")
+        member.password_hash = password_hash
+        if member.email_confirmed_at is None:
+            member.email_confirmed_at = utcnow()  # the link reached this address
+        session.execute(delete(MemberSession).where(MemberSession.member_id == member_id))
     return member
 
 

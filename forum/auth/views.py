@@ -9,7 +9,15 @@ from flask_login import COOKIE_NAME, current_user, login_required, login_user, l
 from werkzeug.exceptions import HTTPException
 
 from forum.auth import bp, services
-from forum.auth.forms import ChangePasswordForm, LoginForm, LogoutForm, RegisterForm
+from forum.auth.forms import (
+    ChangePasswordForm,
+    EmailForm,
+    LoginForm,
+    LogoutForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
 from forum.errors import InvalidInput
 from forum.extensions import limiter
 from forum.web import keeps_form_on_csrf_failure
@@ -46,12 +54,22 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            member = services.register(form.handle.data, form.display_name.data, form.password.data)
+            member = services.register(
+                form.handle.data,
+                form.display_name.data,
+                form.password.data,
+                email=form.email.data,
+            )
         except InvalidInput as exc:
-            form.handle.errors.append(str(exc))
+            field = form.email if "e-mail" in str(exc) else form.handle
+            field.errors.append(str(exc))
         else:
             _log_in(member, remember=False)
-            flash(f"Welcome, {member.display_name}!", "success")
+            flash(
+                f"Welcome, {member.display_name}! We sent a link to {member.email}: "
+                "follow it to confirm your address.",
+                "success",
+            )
             return redirect(url_for("threads.index"))
     return render_template("auth/register.html", form=form), 400 if form.errors else 200
 
@@ -111,3 +129,89 @@ def change_password():
 def _remembered() -> bool:
     """Whether this browser logged in with "Remember me" (it carries the remember cookie)."""
     return current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+
+
+@bp.get("/confirm-email/<token>")
+def confirm_email(token: str):
+    try:
+        member = services.confirm_email(token)
+    except InvalidInput as exc:
+        flash(str(exc), "warning")
+        return redirect(
+            url_for("auth.email_settings" if current_user.is_authenticated else "threads.index")
+        )
+    flash(f"Thanks: {member.email} is confirmed.", "success")
+    return redirect(url_for("threads.index"))
+
+
+@bp.route("/settings/email", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
+@login_required
+@limiter.limit("10/hour", methods=["POST"], error_message="That is enough e-mail for an hour.")
+def email_settings():
+    """Change the address (confirmed by a link to the new one), or have the link sent again."""
+    form = EmailForm()
+    if request.method == "GET" and current_user.email and not current_user.email_confirmed_at:
+        form.email.data = current_user.email
+    if form.validate_on_submit():
+        try:
+            address = services.request_email_change(
+                current_user, form.email.data, form.password.data
+            )
+        except InvalidInput as exc:
+            (form.password if "password" in str(exc) else form.email).errors.append(str(exc))
+        else:
+            flash(f"We sent a confirmation link to {address}.", "success")
+            return redirect(url_for("auth.email_settings"))
+    return render_template("auth/email.html", form=form), 400 if form.errors else 200
+
+
+def _reset_address() -> str:
+    return "reset-address:" + (request.form.get("email") or "").strip().lower()
+
+
+RESET_SENT = (
+    "If that address belongs to an account, a link to reset its password is on its way. "
+    "It works for an hour."
+)
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
+@limiter.limit("10/hour", key_func=lambda: f"reset-ip:{request.remote_addr}", methods=["POST"])
+@limiter.limit("3/hour", key_func=_reset_address, methods=["POST"])
+def request_reset():
+    """The same answer whether or not the address is known."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        flash(RESET_SENT, "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
+def reset_password(token: str):
+    try:
+        member = services.member_for_reset(token)
+    except InvalidInput as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("auth.request_reset"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.new_password.data)
+        except InvalidInput as exc:
+            form.new_password.errors.append(str(exc))
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            flash(
+                "Your password is changed and every login has been ended: log in with it now.",
+                "success",
+            )
+            return redirect(url_for("auth.login"))
+    return render_template(
+        "auth/reset_password.html", form=form, member=member
+    ), 400 if form.errors else 200

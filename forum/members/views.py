@@ -14,6 +14,8 @@ from forum.members import bp, services
 from forum.members.forms import SettingsForm
 from forum.models import Badge, Member, MemberBadge, Rank
 from forum.moderation.forms import member_tool_forms
+from forum.notifications import services as notifications
+from forum.threads.forms import ButtonForm
 from forum.web import keeps_form_on_csrf_failure
 
 
@@ -25,8 +27,14 @@ def _member_or_404(handle: str) -> Member:
 def profile(handle: str):
     member = _member_or_404(handle)
     tools = member_tool_forms(member) if permissions.can_moderate(current_user) else None
+    other = current_user.is_authenticated and current_user.id != member.id
     return render_template(
-        "members/profile.html", profile=services.profile(member), member=member, tools=tools
+        "members/profile.html",
+        profile=services.profile(member),
+        member=member,
+        tools=tools,
+        mute_form=ButtonForm() if other else None,
+        muted=other and notifications.has_muted(current_user, member),
     )
 
 

@@ -3,6 +3,20 @@
 from forum.models.board import Board
 from forum.models.member import Member, MemberSession, Role
 from forum.models.moderation import AuditEntry, Report, ReportStatus
+from forum.models.notification import (
+    EmailPreference,
+    EventKind,
+    Frequency,
+    Kind,
+    MailDelivery,
+    MailStatus,
+    MemberMute,
+    Notification,
+    NotificationEvent,
+    Subscription,
+    ThreadRead,
+    WatchLevel,
+)
 from forum.models.reputation import Badge, MemberBadge, Rank, RankChange
 from forum.models.search import IndexOutbox, SearchMiss
 from forum.models.thread import Kudos, Post, Thread
@@ -11,11 +25,20 @@ __all__ = [
     "AuditEntry",
     "Badge",
     "Board",
+    "EmailPreference",
+    "EventKind",
+    "Frequency",
     "IndexOutbox",
+    "Kind",
     "Kudos",
+    "MailDelivery",
+    "MailStatus",
     "Member",
     "MemberBadge",
+    "MemberMute",
     "MemberSession",
+    "Notification",
+    "NotificationEvent",
     "Post",
     "Rank",
     "RankChange",
@@ -23,5 +46,8 @@ __all__ = [
     "ReportStatus",
     "Role",
     "SearchMiss",
+    "Subscription",
     "Thread",
+    "ThreadRead",
+    "WatchLevel",
 ]

@@ -61,6 +61,13 @@ class Member(UserMixin, db.Model):
     solution_count: Mapped[int] = mapped_column(default=0)
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspension_reason: Mapped[str] = mapped_column(String(255), default="")
+    # Never shown to other members; stored lower-case, so unique ignoring case.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    auto_watch: Mapped[bool] = mapped_column(default=True)  # watch threads you start or reply to
+    # Unread notification rows, kept by the notification services so the header costs no query.
+    unread_notifications: Mapped[int] = mapped_column(default=0)
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     rank: Mapped[Rank | None] = relationship(foreign_keys=[rank_id], lazy="joined")
     fixed_rank: Mapped[Rank | None] = relationship(foreign_keys=[fixed_rank_id], lazy="joined")

@@ -11,7 +11,8 @@ from forum import audit, permissions
 from forum.database import name_taken, utcnow, write_transaction
 from forum.errors import InvalidInput, NotAllowed
 from forum.extensions import db
-from forum.models import Badge, Member, MemberBadge, Rank, RankChange
+from forum.models import Badge, EventKind, Member, MemberBadge, Rank, RankChange
+from forum.notifications import services as notifications
 
 DEFAULT_LADDER = (
     # name, posts, kudos, solutions, days since joining
@@ -124,6 +125,10 @@ def _apply_rank(member: Member, rank: Rank | None, cause: str) -> None:
             member_id=member.id, old_rank=old, new_rank=rank.name if rank else "", cause=cause[:120]
         )
     )
+    if old and rank is not None:  # joining gives the first rank: that is no news
+        notifications.record(
+            db.session, EventKind.RANK, actor_id=None, member_id=member.id, details=rank.name
+        )
     db.session.expire(member, ["rank_id", "rank"])
 
 
@@ -379,6 +384,9 @@ def _grant(actor_id: int | None, member_id: int, badge: Badge, reason: str) -> N
         )
     )
     audit.record(actor_id, "badge.grant", member_id=member_id, badge_id=badge.id, reason=reason)
+    notifications.record(
+        db.session, EventKind.BADGE, actor_id=actor_id, member_id=member_id, details=badge.name
+    )
 
 
 def grant_badge(actor: Member, member: Member, badge: Badge, reason: str) -> bool:

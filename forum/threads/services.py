@@ -17,7 +17,8 @@ from forum import audit, markup, permissions
 from forum.database import utcnow, write_transaction
 from forum.errors import EditWindowClosed, InvalidInput, NotAllowed, ThreadLocked
 from forum.extensions import db
-from forum.models import Badge, Board, Kudos, Member, Post, Rank, Thread
+from forum.models import Badge, Board, EventKind, Kudos, Member, Post, Rank, Thread
+from forum.notifications import services as notifications
 from forum.reputation.services import refresh_rank
 
 REPLY_PREFIX = "Re: "
@@ -86,6 +87,14 @@ def create_thread(
     with write_transaction() as session:
         thread = add_thread(session, board_id, author_id, subject, body, html, at or utcnow())
         _count_post(author_id, +1, "started a thread")
+        notifications.watch_on_posting(session, author_id, thread.id)
+        notifications.record(
+            session,
+            EventKind.POST,
+            actor_id=author_id,
+            thread_id=thread.id,
+            post_id=thread.last_post_id,
+        )
     return thread
 
 
@@ -140,8 +149,12 @@ def reply(author: Member, thread: Thread, body: str, *, at: datetime | None = No
     author_id, thread_id = author.id, thread.id
     with write_transaction() as session:
         post, visible = add_reply(session, thread_id, author_id, body, html, at or utcnow())
+        notifications.watch_on_posting(session, author_id, thread_id)
         if visible:
             _count_post(author_id, +1, "replied")
+            notifications.record(
+                session, EventKind.POST, actor_id=author_id, thread_id=thread_id, post_id=post.id
+            )
     return post
 
 
@@ -262,6 +275,19 @@ def set_removed(moderator: Member, post: Post, removed: bool, reason: str = "") 
         )
         for author_id, posts in sorted(counted.items()):
             _count_post(author_id, delta * posts, cause)
+        if removed:
+            notifications.forget_post(
+                session, post.id, whole_thread_id=thread.id if post.position == 1 else None
+            )
+            notifications.record(
+                session,
+                EventKind.MODERATION,
+                actor_id=moderator_id,
+                member_id=post.author_id,
+                thread_id=thread.id,
+                post_id=post.id,
+                details=reason or "no reason given",
+            )
         audit.record(
             moderator_id,
             "post.remove" if removed else "post.restore",
@@ -282,6 +308,7 @@ def give_kudos(member: Member, post: Post) -> bool:
             session.add(Kudos(member_id=member_id, post_id=post_id))
             session.flush()
             _count_kudos(post_id, author_id, +1)
+            notifications.record(session, EventKind.KUDOS, actor_id=member_id, post_id=post_id)
     except IntegrityError:  # the primary key says it is already there
         return False
     return True
@@ -338,6 +365,10 @@ def set_solution(actor: Member, thread: Thread, post: Post | None) -> None:
                     .values(solution_count=Member.solution_count + delta)
                 )
                 refresh_rank(author_id, "solution accepted" if delta > 0 else "solution cleared")
+        if post_id is not None:
+            notifications.record(
+                session, EventKind.SOLUTION, actor_id=actor_id, thread_id=thread_id, post_id=post_id
+            )
         if permissions.can_moderate(actor):
             audit.record(
                 actor_id,

@@ -17,10 +17,11 @@ from forum.database import utcnow
 from forum.errors import ForumError, InvalidInput
 from forum.extensions import db, limiter
 from forum.models import Board, Member, Post, Thread
+from forum.notifications import services as notifications
 from forum.threads import bp, services
 from forum.threads.blocks import post_blocks
 from forum.threads.forms import ButtonForm, EditForm, ReplyForm, ThreadForm
-from forum.threads.links import post_url, thread_url
+from forum.threads.links import post_url, post_url_for_position, thread_url
 from forum.web import keeps_form_on_csrf_failure
 
 
@@ -124,10 +125,15 @@ def board(slug: str):
     )
     if page < 1 or page > pages:
         abort(404)
+    member = current_user if current_user.is_authenticated else None
     return render_template(
         "threads/board.html",
         board=board,
         threads=threads,
+        read=notifications.read_positions(current_user, [t.id for t in threads]) if member else {},
+        board_watched=member and notifications.board_level(member, board) is not None,
+        watch_form=ButtonForm() if member else None,
+        first_unread=lambda t, last_read: post_url_for_position(t, last_read + 1),
         page=page,
         pages=pages,
         page_url=lambda p: url_for("threads.board", slug=board.slug, page=p if p > 1 else None),
@@ -154,10 +160,19 @@ def thread(thread_id: int, slug: str | None = None):
     if page < 1 or page > pages:
         abort(404)
     can_moderate = permissions.can_moderate(current_user)
-    return render_template(
+    rows = services.thread_page(thread, page, per_page)
+    state = first_unread = None
+    if current_user.is_authenticated:
+        state = notifications.thread_state(current_user, thread)
+        if state.last_read and state.last_read < thread.post_count:
+            first_unread = post_url_for_position(thread, state.last_read + 1)
+    html = render_template(
         "threads/thread.html",
         thread=thread,
-        posts=render_posts(thread, services.thread_page(thread, page, per_page)),
+        posts=render_posts(thread, rows),
+        watch=state,
+        first_unread=first_unread,
+        watch_form=ButtonForm() if state else None,
         page=page,
         pages=pages,
         page_url=lambda p: thread_url(thread, p),
@@ -166,6 +181,9 @@ def thread(thread_id: int, slug: str | None = None):
         move_form=_move_form(thread) if can_moderate else None,
         post_link=post_url,
     )
+    if state is not None and rows:  # after rendering: the write ends the page's read transaction
+        notifications.note_read(current_user, thread, rows[-1].position, state.last_read)
+    return html
 
 
 def _move_form(thread: Thread):
@@ -232,7 +250,9 @@ def reply(thread_id: int):
     if request.method == "GET" and (quoted_id := request.args.get("quote", type=int)):
         quoted = db.session.get(Post, quoted_id)
         if quoted is not None and quoted.thread_id == thread.id and not quoted.is_removed:
-            form.body.data = markup.quote_for_reply(quoted.author.display_name, quoted.body_source)
+            form.body.data = markup.quote_for_reply(
+                quoted.author.display_name, quoted.body_source, quoted.id
+            )
     preview = None
     if form.validate_on_submit():
         if form.preview.data:

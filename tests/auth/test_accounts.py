@@ -14,8 +14,9 @@ NEW_PASSWORD = "an unusual passphrase of mine"
 BREACHED_PASSWORD = "qwertyuiop"  # a line of forum/data/breached-passwords.txt
 
 
-def register(client, handle="newbie", display_name="New B", password=NEW_PASSWORD):
-    data = {"handle": handle, "display_name": display_name, "password": password}
+def register(client, handle="newbie", display_name="New B", password=NEW_PASSWORD, email=None):
+    email = email or f"{handle}@example.com"
+    data = {"handle": handle, "display_name": display_name, "password": password, "email": email}
     return post_form(client, "/register", data)
 
 

@@ -70,6 +70,10 @@ class Person:
     display_name: str
     password: str = DEFAULT_PASSWORD
 
+    @property
+    def email(self) -> str:
+        return f"{self.handle}@example.com"
+
 
 MODERATOR = Person(MODERATOR_HANDLE, MODERATOR_NAME)
 
@@ -205,6 +209,7 @@ def register(page: Page, person: Person) -> None:
     banner(page).get_by_role("link", name="Register").click()
     page.get_by_label("Handle").fill(person.handle)
     page.get_by_label("Display name").fill(person.display_name)
+    page.get_by_label("E-mail address").fill(person.email)
     page.get_by_label("Password").fill(person.password)
     page.get_by_role("button", name="Create account").click()
     expect(banner(page).get_by_role("link", name=person.display_name)).to_be_visible()

@@ -14,7 +14,24 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
-from forum.models import Badge, Board, Kudos, Member, MemberBadge, Post, Rank, Report, Role, Thread
+from forum.models import (
+    Badge,
+    Board,
+    EmailPreference,
+    Kind,
+    Kudos,
+    MailDelivery,
+    Member,
+    MemberBadge,
+    MemberMute,
+    Post,
+    Rank,
+    Report,
+    Role,
+    Subscription,
+    Thread,
+)
+from forum.tasks import run_pending_work
 from tests.conftest import DEFAULT_PASSWORD, login, make_member, make_thread, post_form
 
 ROLES = ("anonymous", "owner", "other", "moderator", "admin")
@@ -49,6 +66,7 @@ class Case:
     data: dict = field(default_factory=dict)
     prefix: str = ""
     setup: Callable[[object, World], None] | None = None
+    refused: int = 403  # what a member not allowed gets (404 or a no-op redirect: not theirs)
 
 
 def scalar(statement):
@@ -123,6 +141,18 @@ def bob_state():
 
 def count(model):
     return lambda: scalar(select(func.count()).select_from(model))
+
+
+def thread_watchers():
+    return sorted(
+        db.session.execute(
+            select(Subscription.member_id, Subscription.level).where(Subscription.thread_id == 1)
+        ).all()
+    )
+
+
+def alice_unread():
+    return scalar(select(Member.unread_notifications).where(Member.handle == "alice"))
 
 
 CASES = {
@@ -266,6 +296,25 @@ CASES = {
         setup=retire_badge,
     ),
     "create board": Case("/moderation/boards/new", ("admin",), count(Board), {"name": "Agencies"}),
+    "watch thread": Case("/t/1/watch/mute", MEMBERS, thread_watchers),
+    "watch board": Case("/b/freelancers/watch/watch", MEMBERS, count(Subscription)),
+    "mute member": Case("/members/bob/mute/mute", MEMBERS, count(MemberMute)),
+    "mark notification read": Case("/notifications/1/read", ("owner",), alice_unread, refused=302),
+    "mark all notifications read": Case(
+        "/notifications/read-all", ("owner",), alice_unread, refused=302
+    ),
+    "notification settings": Case(
+        "/notifications/settings",
+        MEMBERS,
+        count(EmailPreference),
+        {"auto_watch": "y", **{f"email_{kind.value}": "daily" for kind in Kind}},
+    ),
+    "e-mail address": Case(
+        "/settings/email",
+        MEMBERS,
+        count(MailDelivery),
+        {"email": "new-address@example.com", "password": DEFAULT_PASSWORD},
+    ),
     "edit board": Case(
         "/moderation/boards/1",
         ("admin",),
@@ -273,8 +322,16 @@ CASES = {
         {"name": "Freelance", "description": "", "position": 0},
     ),
 }
-# Routes open to everyone by design, or acting only on the caller's own session.
-NOT_IN_MATRIX = {"auth.login", "auth.register", "auth.logout"}
+# Routes open to everyone by design, or acting only on the caller's own session, or on the
+# member a signed link names (tests/notifications and tests/auth test those links).
+NOT_IN_MATRIX = {
+    "auth.login",
+    "auth.register",
+    "auth.logout",
+    "auth.request_reset",
+    "auth.reset_password",
+    "notifications.unsubscribe",
+}
 
 
 @pytest.fixture
@@ -297,6 +354,7 @@ def world(app) -> World:
     with app.app_context():
         db.session.add(Report(post_id=1, reporter_id=bob, reason="setup report"))
         db.session.commit()
+        run_pending_work()  # Bob's reply: notification 1, Alice's
     return World(thread=thread, reply=2, badge=1, report=1, rank=1, board=1)
 
 
@@ -329,7 +387,7 @@ def test_only_allowed_roles_change_anything(app, client, world, name, role):
             assert response.status_code == 302
             assert response.headers["Location"].startswith("/login")
         else:
-            assert response.status_code == 403
+            assert response.status_code == case.refused
         assert after == before, f"{role} changed something with {name}"
     forged_fields_ignored(app)
 

@@ -310,10 +310,11 @@ def test_quote_prefills_a_blockquote_naming_the_quoted_author(app, client, membe
     thread_id = make_thread(app, member, board, body="Use **escrow**.\n\nAlways.")
     make_member(app, "bob")
     login(client, "bob")
-    html = client.get(f"/t/{thread_id}/reply?quote={post_id_at(app, thread_id, 1)}").get_data(
-        as_text=True
+    quoted_id = post_id_at(app, thread_id, 1)
+    html = client.get(f"/t/{thread_id}/reply?quote={quoted_id}").get_data(as_text=True)
+    assert textarea(html) == (
+        f"> **Alice A [wrote](/p/{quoted_id}):**\n>\n> Use **escrow**.\n>\n> Always.\n\n"
     )
-    assert textarea(html) == "> **Alice A wrote:**\n>\n> Use **escrow**.\n>\n> Always.\n\n"
 
 
 def test_posted_quote_renders_as_a_blockquote(app, client, thread, other_member):
@@ -325,7 +326,8 @@ def test_posted_quote_renders_as_a_blockquote(app, client, thread, other_member)
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     second = articles(html)[1]
     assert re.search(
-        r"<blockquote>\s*<p><strong>Alice A wrote:</strong></p>\s*<p>Opening post</p>\s*</blockquote>",
+        r'<blockquote>\s*<p><strong>Alice A <a href="/p/\d+"[^>]*>wrote</a>:</strong></p>'
+        r"\s*<p>Opening post</p>\s*</blockquote>",
         second,
     )
     assert "<p>I agree.</p>" in second

@@ -1,0 +1,258 @@
+"""Outgoing e-mail: messages queued in the database, composed from templates, sent by a worker.
+
+A message is composed when it is decided (its text, HTML and Message-ID stored in a MailDelivery
+row in the same transaction), and sent later by `send_pending`, which claims a row, sends it and
+marks it sent. A worker killed between claim and mark leaves a claim that times out and is sent
+again under the same Message-ID, so mail clients show it once.
+
+Transport comes from one setting, FORUM_MAIL_URL: `smtp://user:pass@host:25` (plain, or STARTTLS
+when `?starttls=1`), `smtps://host:465`, or empty: each message written as an .eml file under
+instance/mail/ with its subject logged, for a site with no SMTP server.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import ssl
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app, render_template
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from forum.database import utcnow, write_transaction
+from forum.extensions import db
+from forum.models import MailDelivery, MailStatus
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+QUEUED = "forum_mail_queued"  # session.info flag: wake the worker after this commit
+_RELATIVE_LINK = re.compile(r'(href|src)="/(?!/)')
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class FileTransport:
+    """Writes each message to <folder>/<Message-ID>.eml: what would have gone out, readable."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.@-]", "_", message["Message-ID"].strip("<>"))
+        path = self.folder / f"{name}.eml"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(message.as_bytes())
+        tmp.replace(path)
+        log.info("mail to %s written to %s: %s", message["To"], path, message["Subject"])
+
+    def close(self) -> None:
+        pass
+
+
+class SMTPTransport:
+    """One SMTP connection, opened on first use and reused for a batch of messages."""
+
+    def __init__(self, url: str, timeout: float = 30) -> None:
+        parts = urlsplit(url)
+        options = parse_qs(parts.query)
+        self.ssl = parts.scheme == "smtps"
+        self.starttls = options.get("starttls", ["0"])[0] in ("1", "true", "yes")
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or (465 if self.ssl else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.timeout = timeout
+        self.connection: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        if self.ssl:
+            connection = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=context
+            )
+        else:
+            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.starttls:
+                connection.starttls(context=context)
+        if self.username:
+            connection.login(self.username, self.password or "")
+        return connection
+
+    def send(self, message: EmailMessage) -> None:
+        if self.connection is None:
+            self.connection = self._connect()
+        self.connection.send_message(message)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.quit()
+            except smtplib.SMTPException:
+                pass
+            except OSError:
+                pass
+            self.connection = None
+
+
+def transport() -> Transport:
+    url = current_app.config["MAIL_URL"]
+    if not url:
+        return FileTransport(Path(current_app.instance_path) / "mail")
+    if urlsplit(url).scheme not in ("smtp", "smtps"):
+        raise ValueError("FORUM_MAIL_URL must be smtp://, smtps:// or empty")
+    return SMTPTransport(url)
+
+
+def absolute_links(html: str) -> str:
+    """Stored post HTML links to /members/... and /static/...: in e-mail they need the site."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return _RELATIVE_LINK.sub(rf'\1="{base}/', html)
+
+
+@dataclass(frozen=True)
+class Composed:
+    subject: str
+    text: str
+    html: str
+
+
+def compose(template: str, subject: str, **context) -> Composed:
+    """Render templates/mail/<template>.txt (literal text) and .html (escaped) with a footer."""
+    context = {"subject": subject, "site_url": current_app.config["BASE_URL"], **context}
+    return Composed(
+        subject=subject,
+        text=render_template(f"mail/{template}.txt", **context),
+        html=render_template(f"mail/{template}.html", **context),
+    )
+
+
+def new_message_id() -> str:
+    domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def queue(
+    session: Session,
+    *,
+    to: str,
+    composed: Composed,
+    purpose: str,
+    member_id: int | None = None,
+    event_id: int | None = None,
+    unsubscribe_url: str = "",
+) -> MailDelivery:
+    """Add a message to the queue inside the caller's unit of work; sent after the commit."""
+    delivery = MailDelivery(
+        member_id=member_id,
+        event_id=event_id,
+        purpose=purpose,
+        to_address=to,
+        subject=composed.subject[:255],
+        text_body=composed.text,
+        html_body=composed.html,
+        unsubscribe_url=unsubscribe_url,
+        message_id=new_message_id(),
+    )
+    session.add(delivery)
+    session.info[QUEUED] = True
+    return delivery
+
+
+def build_message(delivery: MailDelivery) -> EmailMessage:
+    """The message as sent: a plain-text part and an HTML part, one-click unsubscribe headers."""
+    message = EmailMessage()
+    message["From"] = formataddr(
+        (current_app.config["MAIL_SENDER_NAME"], current_app.config["MAIL_SENDER"])
+    )
+    message["To"] = delivery.to_address
+    message["Subject"] = delivery.subject
+    message["Message-ID"] = delivery.message_id
+    message["Date"] = format_datetime(delivery.created_at)
+    message["Auto-Submitted"] = "auto-generated"
+    if delivery.unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{delivery.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(delivery.text_body)
+    message.add_alternative(delivery.html_body, subtype="html")
+    return message
+
+
+def _claim(claim_timeout: timedelta) -> int | None:
+    """Mark the oldest sendable message as being sent (its own short transaction)."""
+    now = utcnow()
+    with write_transaction() as session:
+        sendable = select(MailDelivery.id).where(
+            or_(
+                MailDelivery.status == MailStatus.PENDING,
+                (MailDelivery.status == MailStatus.SENDING)
+                & (MailDelivery.claimed_at < now - claim_timeout),
+            )
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            sendable = sendable.with_for_update(skip_locked=True)
+        delivery_id = session.scalar(sendable.order_by(MailDelivery.id).limit(1))
+        if delivery_id is None:
+            return None
+        session.execute(
+            update(MailDelivery)
+            .where(MailDelivery.id == delivery_id)
+            .values(
+                status=MailStatus.SENDING,
+                claimed_at=now,
+                attempts=MailDelivery.attempts + 1,
+            )
+        )
+    return delivery_id
+
+
+def _finish(delivery_id: int, error: str = "") -> None:
+    with write_transaction() as session:
+        delivery = session.get(MailDelivery, delivery_id)
+        if not error:
+            delivery.status, delivery.sent_at, delivery.last_error = MailStatus.SENT, utcnow(), ""
+        else:
+            delivery.last_error = error[:500]
+            delivery.status = (
+                MailStatus.FAILED if delivery.attempts >= MAX_ATTEMPTS else MailStatus.PENDING
+            )
+
+
+def send_pending(limit: int | None = None) -> int:
+    """Send queued messages one by one until none is left (or limit); returns how many were sent."""
+    claim_timeout = timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
+    sender = transport()
+    sent = 0
+    try:
+        while limit is None or sent < limit:
+            delivery_id = _claim(claim_timeout)
+            if delivery_id is None:
+                break
+            message = build_message(db.session.get(MailDelivery, delivery_id))
+            db.session.rollback()  # end the read before the network wait
+            try:
+                sender.send(message)
+            except (OSError, smtplib.SMTPException) as exc:
+                log.warning("sending mail %s failed: %s", delivery_id, exc)
+                _finish(delivery_id, error=str(exc) or type(exc).__name__)
+                sender.close()
+                break  # the server is unwell: the next run tries again
+            _finish(delivery_id)
+            sent += 1
+    finally:
+        sender.close()
+    return sent
