@@ -3,6 +3,9 @@
 Environment:
   PORT             port to listen on, on 127.0.0.1 (default 5000); put a reverse proxy in front
   WEB_CONCURRENCY  worker processes (default 2: one per core on the reference machine)
+  JOBS_WORKER      1: also run the background-jobs worker (`flask --app forum jobs worker`)
+                   beside the web workers, started and stopped with the server (`make run` sets
+                   it); leave it unset where the jobs workers run as their own service
   FORUM_*          the forum's own settings (README: Configuration); every worker reads them
 
 Command-line options override this file (`--bind 0.0.0.0:8000`, `--access-logfile -`), and a
@@ -10,6 +13,8 @@ WSGI app given on the command line replaces `wsgi_app`.
 """
 
 import os
+import subprocess
+import sys
 
 wsgi_app = "forum:create_app()"
 bind = [f"127.0.0.1:{os.environ.get('PORT', '5000')}"]
@@ -45,3 +50,25 @@ def post_worker_init(worker):
 
     gc.collect()
     gc.freeze()
+
+
+def when_ready(server):
+    """Start the jobs worker once the server listens (JOBS_WORKER=1), so one command runs all."""
+    if os.environ.get("JOBS_WORKER") != "1":
+        return
+    server.jobs_worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "forum", "jobs", "worker"]
+    )
+    server.log.info("started the jobs worker (pid %s)", server.jobs_worker.pid)
+
+
+def on_exit(server):
+    """Stop the jobs worker with the server. Work it had in hand stays in the database (events
+    and queued mail are rows), so the next start picks it up."""
+    worker = getattr(server, "jobs_worker", None)
+    if worker is not None and worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()

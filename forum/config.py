@@ -35,6 +35,7 @@ class Config:
     BASE_URL = "http://127.0.0.1:5000"
     # smtp://user:pass@host:25[?starttls=1] or smtps://host:465; empty: .eml files in instance/mail/
     MAIL_URL = ""
+    MAIL_FILE_DIR = ""  # where messages go without MAIL_URL (default instance/mail/)
     MAIL_SENDER = "forum@localhost"
     MAIL_SENDER_NAME = "Community Forum"
     RESET_LINK_MAX_AGE = 3600  # seconds a password-reset link works (once)

@@ -112,7 +112,8 @@ class SMTPTransport:
 def transport() -> Transport:
     url = current_app.config["MAIL_URL"]
     if not url:
-        return FileTransport(Path(current_app.instance_path) / "mail")
+        folder = current_app.config["MAIL_FILE_DIR"] or Path(current_app.instance_path) / "mail"
+        return FileTransport(Path(folder))
     if urlsplit(url).scheme not in ("smtp", "smtps"):
         raise ValueError("FORUM_MAIL_URL must be smtp://, smtps:// or empty")
     return SMTPTransport(url)

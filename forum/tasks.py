@@ -10,6 +10,7 @@ next task picks the rows up. Huey stores its queue in a SQLite file under instan
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -136,22 +137,27 @@ def digest_command() -> None:
 
 @jobs_cli.command("status")
 def status_command() -> None:
-    """Show waiting and stuck work; exits 1 if any e-mail failed or any work is stuck."""
+    """Show waiting work; exits 1 if an e-mail failed or work waited over 10 minutes."""
     for line in _status_lines():
         click.echo(line)
-    _exit_on_stuck()
+    _exit_on_stuck(older_than=STALE_AFTER)
 
 
 @jobs_cli.command("retry")
 def retry_command() -> None:
-    """Put failed and stale-claimed e-mail back in the queue and do all waiting work now."""
-    from forum.database import write_transaction
+    """Put failed e-mail (and claims of vanished workers) back in the queue; do all work now."""
+    from forum.database import utcnow, write_transaction
     from forum.models import MailDelivery, MailStatus
 
+    abandoned = utcnow() - timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
     with write_transaction() as session:
         retried = session.execute(
             update(MailDelivery)
-            .where(MailDelivery.status.in_([MailStatus.FAILED, MailStatus.SENDING]))
+            .where(
+                (MailDelivery.status == MailStatus.FAILED)
+                | (MailDelivery.status == MailStatus.SENDING)
+                & (MailDelivery.claimed_at < abandoned)
+            )
             .values(status=MailStatus.PENDING, attempts=0)
         ).rowcount
     click.echo(f"{retried} e-mails put back in the queue.")
@@ -160,17 +166,23 @@ def retry_command() -> None:
     _exit_on_stuck()
 
 
-def _counts() -> dict[str, int]:
+STALE_AFTER = timedelta(minutes=10)  # waiting longer than this with a worker running: stuck
+
+
+def _counts(older_than: timedelta | None = None) -> dict[str, int]:
+    """Unhandled events and mail per status (only rows older than older_than, when given)."""
+    from forum.database import utcnow
     from forum.extensions import db
     from forum.models import MailDelivery, NotificationEvent
 
-    events = db.session.scalar(select(func.count()).where(NotificationEvent.processed_at.is_(None)))
-    mails = dict(
-        db.session.execute(
-            select(MailDelivery.status, func.count()).group_by(MailDelivery.status)
-        ).all()
-    )
-    return {"events": events or 0, **{str(k): v for k, v in mails.items()}}
+    cutoff = utcnow() - older_than if older_than else None
+    events = select(func.count()).where(NotificationEvent.processed_at.is_(None))
+    mails = select(MailDelivery.status, func.count()).group_by(MailDelivery.status)
+    if cutoff is not None:
+        events = events.where(NotificationEvent.created_at < cutoff)
+        mails = mails.where(MailDelivery.created_at < cutoff)
+    counts = {str(k): v for k, v in db.session.execute(mails).all()}
+    return {"events": db.session.scalar(events) or 0, **counts}
 
 
 def _status_lines() -> list[str]:
@@ -184,12 +196,13 @@ def _status_lines() -> list[str]:
     ]
 
 
-def _exit_on_stuck() -> None:
-    """Work left after a run means it could not be done (SMTP down, a failed e-mail): exit 1."""
-    counts = _counts()
-    stuck = counts["events"] + counts.get("pending", 0) + counts.get("failed", 0)
+def _exit_on_stuck(older_than: timedelta | None = None) -> None:
+    """Exit 1 when work is stuck: after a run, anything left; otherwise failed e-mail, or work
+    waiting longer than a running worker would leave it."""
+    counts = _counts(older_than)
+    stuck = counts["events"] + counts.get("pending", 0) + counts.get("sending", 0)
+    stuck += _counts().get("failed", 0)
     if stuck:
         raise click.ClickException(
-            f"{stuck} items are stuck ({', '.join(_status_lines())}); "
-            "`flask --app forum jobs retry` tries again"
+            f"{stuck} items of work are stuck; `flask --app forum jobs retry` tries them again"
         )

@@ -45,6 +45,7 @@ def config_for_tests(database_url: str, tmp_path: Path) -> dict:
         "RATELIMIT_ENABLED": False,
         "TASK_QUEUE_URL": "memory://",  # tests run the jobs themselves (forum.tasks.run_pending_work)
         "BASE_URL": "http://localhost",
+        "MAIL_FILE_DIR": str(tmp_path / "mail"),  # mail without an SMTP server stays in the test
         # argon2id stays argon2id, just cheap enough for a test suite
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
