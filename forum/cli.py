@@ -77,14 +77,15 @@ def demo_command() -> None:
 @click.option("--handle", prompt=True)
 @click.option("--display-name", prompt=True)
 @click.password_option()
-def create_admin_command(handle: str, display_name: str, password: str) -> None:
+@click.option("--email", default=None, help="an address for password resets (confirmed by a link)")
+def create_admin_command(handle: str, display_name: str, password: str, email: str | None) -> None:
     """Create an administrator account."""
     from forum.auth.services import register
     from forum.errors import InvalidInput
     from forum.models import Role
 
     try:
-        member = register(handle, display_name, password, role=Role.ADMIN)
+        member = register(handle, display_name, password, role=Role.ADMIN, email=email)
     except InvalidInput as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Administrator {member.handle} created.")

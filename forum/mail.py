@@ -36,6 +36,8 @@ from forum.models import MailDelivery, MailStatus
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 QUEUED = "forum_mail_queued"  # session.info flag: wake the worker after this commit
+# The server refused this message for good (a bad address): no retry, `jobs retry` can force one.
+REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
 _RELATIVE_LINK = re.compile(r'(href|src)="/(?!/)')
 
 
@@ -221,16 +223,15 @@ def _claim(claim_timeout: timedelta) -> int | None:
     return delivery_id
 
 
-def _finish(delivery_id: int, error: str = "") -> None:
+def _finish(delivery_id: int, error: str = "", permanent: bool = False) -> None:
     with write_transaction() as session:
         delivery = session.get(MailDelivery, delivery_id)
         if not error:
             delivery.status, delivery.sent_at, delivery.last_error = MailStatus.SENT, utcnow(), ""
         else:
             delivery.last_error = error[:500]
-            delivery.status = (
-                MailStatus.FAILED if delivery.attempts >= MAX_ATTEMPTS else MailStatus.PENDING
-            )
+            given_up = permanent or delivery.attempts >= MAX_ATTEMPTS
+            delivery.status = MailStatus.FAILED if given_up else MailStatus.PENDING
 
 
 def send_pending(limit: int | None = None) -> int:
@@ -247,6 +248,10 @@ def send_pending(limit: int | None = None) -> int:
             db.session.rollback()  # end the read before the network wait
             try:
                 sender.send(message)
+            except REFUSED as exc:  # this message only (a bad address): the rest go on
+                log.warning("mail %s refused: %s", delivery_id, exc)
+                _finish(delivery_id, error=str(exc) or type(exc).__name__, permanent=True)
+                continue
             except (OSError, smtplib.SMTPException) as exc:
                 log.warning("sending mail %s failed: %s", delivery_id, exc)
                 _finish(delivery_id, error=str(exc) or type(exc).__name__)

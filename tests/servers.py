@@ -43,10 +43,15 @@ def run_flask(env: dict[str, str], cwd: Path, *args: str) -> str:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workdir: Path, workers: int = 2) -> Iterator[str]:
-    """Serve the forum with gunicorn; yields its base URL. Fails the test if it logged a traceback."""
+def gunicorn(
+    env: dict[str, str], workdir: Path, workers: int = 2, listener: socket.socket | None = None
+) -> Iterator[str]:
+    """Serve the forum with gunicorn; yields its base URL. Fails the test if it logged a traceback.
+
+    Give a listener bound beforehand when the environment must name the URL (FORUM_BASE_URL).
+    """
     # A socket bound here and handed over: no window in which another process takes the port.
-    listener = socket.create_server(("127.0.0.1", 0))
+    listener = listener or socket.create_server(("127.0.0.1", 0))
     listener.set_inheritable(True)
     port = listener.getsockname()[1]
     log = workdir / f"gunicorn-{port}.log"
@@ -133,6 +138,9 @@ def forum_env(database_url: str, workdir: Path, **settings: str) -> dict[str, st
         "FORUM_DATABASE_URL": database_url,
         "FORUM_SEARCH_INDEX_DIR": str(workdir / "search_index"),
         "FORUM_SECRET_KEY": f"test-{os.getpid()}-{time.time_ns()}",
+        # The test's own task queue and mail folder, never the project's instance/.
+        "FORUM_TASK_QUEUE_URL": f"sqlite:///{workdir / 'tasks.sqlite'}",
+        "FORUM_MAIL_FILE_DIR": str(workdir / "mail"),
         **CHEAP_ARGON2,
         **settings,
     }

@@ -20,6 +20,13 @@ class Inbox:
     def __init__(self) -> None:
         self._messages: list[EmailMessage] = []
         self._lock = threading.Lock()
+        self.refused: set[str] = set()  # recipients answered "550 no such user"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address in self.refused:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)

@@ -59,6 +59,22 @@ def test_create_admin_creates_a_member_with_the_admin_role(app, runner):
     assert (row.display_name, row.role) == ("Root Admin", Role.ADMIN)
 
 
+def test_create_admin_with_an_email_queues_its_confirmation(app, runner):
+    from forum.models import MailDelivery, Member
+
+    result = runner.invoke(
+        args=[
+            *("forum", "create-admin", "--handle", "root-admin", "--display-name", "Root"),
+            *("--password", PASSWORD, "--email", "Root@Example.com"),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert scalar(app, sa.select(Member.email).where(Member.handle == "root-admin")) == (
+        "root@example.com"
+    )
+    assert scalars(app, sa.select(MailDelivery.subject)) == ["Confirm your e-mail address"]
+
+
 def test_created_admin_can_log_in_with_the_password_typed(app, runner, client):
     create_admin(runner, "root-admin")
     response = login(client, "root-admin", PASSWORD)

@@ -106,6 +106,8 @@ class NotificationEvent(db.Model):
     details: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)  # failed tries; given up after a few
+    last_error: Mapped[str] = mapped_column(String(500), default="")
 
 
 class Notification(db.Model):

@@ -8,6 +8,7 @@ removed or a thread hidden before the worker came leaves nobody a notice about i
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from datetime import timedelta
@@ -44,11 +45,13 @@ from forum.notifications.services import (
 )
 from forum.threads.links import site_url
 
+log = logging.getLogger(__name__)
 # Stronger kinds win when one post concerns a member several ways: a mention in a reply to a
 # thread you watch is one notification, a mention.
 PRECEDENCE = [Kind.NEW_THREAD, Kind.WATCHED_REPLY, Kind.THREAD_REPLY, Kind.QUOTE, Kind.MENTION]
 _MENTION = re.compile(r'<a href="/members/([a-z0-9_-]{3,30})" class="mention"')
 _QUOTED = re.compile(r"\[wrote\]\(/p/(\d+)\)")
+MAX_EVENT_ATTEMPTS = 5
 EXCERPT = 600  # characters of a post's text in an e-mail's plain part
 
 
@@ -60,17 +63,46 @@ def _claim_event(session: Session) -> NotificationEvent | None:
 
 
 def process_events(limit: int | None = None) -> int:
-    """Handle waiting events, oldest first, one transaction each; returns how many."""
+    """Handle waiting events, oldest first, one transaction each; returns how many.
+
+    An event that fails (a lock, a lost connection, a race with another worker, a bug) is
+    rolled back and tried again by a later run; after MAX_EVENT_ATTEMPTS it is set aside, logged
+    with its error, so one bad event cannot hold back every event after it.
+    """
     done = 0
     while limit is None or done < limit:
-        with write_transaction() as session:
-            event = _claim_event(session)
-            if event is None:
-                break
-            _handle(session, event)
-            event.processed_at = utcnow()
+        event_id = None
+        try:
+            with write_transaction() as session:
+                event = _claim_event(session)
+                if event is None:
+                    break
+                event_id = event.id
+                _handle(session, event)
+                event.processed_at = utcnow()
+        except Exception as exc:
+            if event_id is None:
+                raise
+            if not _count_failure(event_id, exc):
+                break  # later events wait for the next run, in order
         done += 1
     return done
+
+
+def _count_failure(event_id: int, exc: Exception) -> bool:
+    """Record a failed try; True when the event is set aside for good."""
+    with write_transaction() as session:
+        event = session.get(NotificationEvent, event_id)
+        event.attempts += 1
+        event.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        if event.attempts >= MAX_EVENT_ATTEMPTS:
+            event.processed_at = utcnow()
+            log.error(
+                "notification event %s set aside after %d tries: %s", event_id, event.attempts, exc
+            )
+            return True
+        log.warning("notification event %s failed (try %d): %s", event_id, event.attempts, exc)
+        return False
 
 
 def _handle(session: Session, event: NotificationEvent) -> None:

@@ -70,6 +70,8 @@ def upgrade():
     sa.Column('details', sa.String(length=255), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.String(length=500), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['members.id'], name=op.f('fk_notification_events_actor_id_members'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_notification_events_member_id_members'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_notification_events_post_id_posts'), ondelete='CASCADE'),

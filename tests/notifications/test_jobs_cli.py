@@ -70,3 +70,15 @@ def test_without_an_smtp_server_mail_is_written_as_eml_files(app, runner, board,
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "Confirm your e-mail address"
     assert message["To"] == "alice@example.com"
+
+
+def test_a_refused_recipient_fails_at_once_and_the_rest_are_sent(app, runner, board):
+    with smtp_server() as (inbox, url):
+        app.config["MAIL_URL"] = url
+        inbox.refused.add("alice@example.com")
+        confirmed(app, "alice")
+        confirmed(app, "bob")
+        result = runner.invoke(args=["jobs", "run"])
+        assert result.exit_code == 1  # one e-mail failed: the operator is told
+        assert [m["To"] for m in inbox.messages] == ["bob@example.com"]
+    assert sorted(statuses(app)) == [MailStatus.FAILED.value, MailStatus.SENT.value]

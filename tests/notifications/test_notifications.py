@@ -342,3 +342,24 @@ def test_a_daily_digest_collects_what_was_not_mailed(app, board, inbox):
     (digest,) = notices(inbox)
     assert "2 new replies in “Digest me”" in text_part(digest)
     assert digest["List-Unsubscribe"]
+
+
+def test_an_event_that_keeps_failing_is_set_aside_and_the_rest_go_on(app, board, member):
+    from forum.models import EventKind, NotificationEvent
+    from forum.notifications.fanout import MAX_EVENT_ATTEMPTS, process_events
+
+    with app.app_context():  # an event no code can handle: a new post with no post
+        db.session.add(NotificationEvent(kind=EventKind.POST, actor_id=member))
+        db.session.commit()
+    bob = make_member(app, "bob")
+    thread = make_thread(app, member, board)
+    reply_as(app, bob, thread, "a reply behind the bad event")
+    with app.app_context():
+        for _ in range(MAX_EVENT_ATTEMPTS - 1):
+            assert process_events() == 0  # the bad event fails; the rest wait, in order
+        assert notifications_of(app, member) == []
+        process_events()
+        bad = db.session.scalar(select(NotificationEvent).order_by(NotificationEvent.id))
+        assert bad.attempts == MAX_EVENT_ATTEMPTS and bad.processed_at is not None
+        assert "AttributeError" in bad.last_error
+    assert [n.kind.value for n in notifications_of(app, member)] == ["thread_reply"]
