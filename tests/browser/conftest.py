@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, 
 
 from tests.conftest import DEFAULT_PASSWORD, pg_schema
 from tests.servers import forum_env, gunicorn, run_flask
+from tests.smtp import Inbox, smtp_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; Playwright's own download cannot work here
@@ -60,6 +65,7 @@ class Forum:
 
     base_url: str
     database: str  # "sqlite" or "postgresql", for file names and messages
+    inbox: Inbox  # what the forum e-mailed (the session's SMTP server; addresses are unique)
 
 
 @dataclass(frozen=True)
@@ -158,9 +164,58 @@ def pytest_runtest_call(item):
 # ---- the server --------------------------------------------------------------------------------
 
 
-def serve(database_url: str, workdir: Path, database: str) -> Iterator[Forum]:
-    """Migrate, load the demo, add a moderator, then serve with gunicorn (2 workers, as `make run`)."""
-    env = forum_env(database_url, workdir, FORUM_RATELIMIT_ENABLED="0")
+@pytest.fixture(scope="session")
+def mail_server() -> Iterator[tuple[Inbox, str]]:
+    """A real SMTP server on loopback for the session: its inbox and the FORUM_MAIL_URL for it."""
+    with smtp_server() as (inbox, mail_url):
+        yield inbox, mail_url
+
+
+@contextmanager
+def jobs_worker(env: dict[str, str], workdir: Path) -> Iterator[None]:
+    """`flask jobs worker` beside the server: notification fan-out and e-mail. Fails the test
+    session if it exited early or logged a traceback."""
+    log = workdir / "worker.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "forum", "jobs", "worker"],
+            env=env,
+            cwd=workdir,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield
+    finally:
+        exited = process.poll()
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    text = log.read_text()
+    if exited is not None:
+        pytest.fail(f"the jobs worker exited early with {exited}:\n{text[-5000:]}")
+    if "Traceback" in text:
+        pytest.fail(f"the jobs worker logged an exception:\n{text[-5000:]}")
+
+
+def serve(
+    database_url: str, workdir: Path, database: str, mail_server: tuple[Inbox, str]
+) -> Iterator[Forum]:
+    """Migrate, load the demo, add a moderator, then serve with gunicorn (2 workers, as `make run`)
+    and run the jobs worker beside it, mailing to the session's SMTP server."""
+    inbox, mail_url = mail_server
+    listener = socket.create_server(("127.0.0.1", 0))  # bound first: the env names its URL
+    env = forum_env(
+        database_url,
+        workdir,
+        FORUM_RATELIMIT_ENABLED="0",
+        FORUM_MAIL_URL=mail_url,
+        FORUM_BASE_URL=f"http://127.0.0.1:{listener.getsockname()[1]}",
+        FORUM_TASK_QUEUE_URL=f"sqlite:///{workdir / 'tasks.sqlite'}",
+    )
     run_flask(env, workdir, "db", "upgrade")
     run_flask(env, workdir, "forum", "demo")
     run_flask(
@@ -175,19 +230,22 @@ def serve(database_url: str, workdir: Path, database: str) -> Iterator[Forum]:
         "--password",
         MODERATOR.password,
     )
-    with gunicorn(env, workdir, workers=2) as base_url:
-        yield Forum(base_url, database)
+    with (
+        gunicorn(env, workdir, workers=2, listener=listener) as base_url,
+        jobs_worker(env, workdir),
+    ):
+        yield Forum(base_url, database, inbox)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def forum(request, chromium: Browser, tmp_path_factory) -> Iterator[Forum]:
+def forum(request, chromium: Browser, mail_server, tmp_path_factory) -> Iterator[Forum]:
     """The real app behind gunicorn, on a fresh SQLite file or a throwaway PostgreSQL schema."""
     workdir = tmp_path_factory.mktemp(f"forum-{request.param}")
     if request.param == "sqlite":
-        yield from serve(f"sqlite:///{workdir / 'forum.db'}", workdir, "sqlite")
+        yield from serve(f"sqlite:///{workdir / 'forum.db'}", workdir, "sqlite", mail_server)
     else:
         with pg_schema(workdir, migrated=False) as url:  # migrated by `flask db upgrade` above
-            yield from serve(url, workdir, "postgresql")
+            yield from serve(url, workdir, "postgresql", mail_server)
 
 
 # ---- what a person does ------------------------------------------------------------------------

@@ -30,10 +30,12 @@ def test_a_new_member_registers_and_sees_their_name_in_the_header(page: Page):
     banner(page).get_by_role("link", name="Register").click()
     page.get_by_label("Handle").fill(person.handle)
     page.get_by_label("Display name").fill(person.display_name)
+    page.get_by_label("E-mail address").fill(person.email)
     page.get_by_label("Password").fill(person.password)
     page.get_by_role("button", name="Create account").click()
 
     expect(page.get_by_text(f"Welcome, {person.display_name}!")).to_be_visible()
+    expect(page.get_by_text(f"We sent a link to {person.email}")).to_be_visible()
     expect(banner(page).get_by_role("link", name=person.display_name)).to_be_visible()
     expect(banner(page).get_by_role("link", name="Log in")).to_have_count(0)
 
@@ -125,7 +127,11 @@ def test_quote_fills_the_reply_box_with_the_post_naming_its_author(page: Page, n
 
     box = other.get_by_label("Reply", exact=True)
     expect(box).to_have_value(
-        f"> **{asker.display_name} wrote:**\n>\n> My client is away for a month.\n\n"
+        re.compile(
+            re.escape(f"> **{asker.display_name} [wrote](/p/")
+            + r"\d+"
+            + re.escape("):**\n>\n> My client is away for a month.\n\n")
+        )
     )
     box.press("End")
     box.press_sequentially("Ask them to pause it.")
