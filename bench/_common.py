@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import math
+import os
+import signal
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -158,3 +161,35 @@ def heading(text: str) -> None:
     print()
     print(text)
     print("-" * len(text))
+
+
+class BackgroundProcess:
+    """A child process in its own process group, its output in a log file; stop() ends it."""
+
+    def __init__(self, name: str, log_dir: Path, argv: list[str], cwd: Path, env: dict) -> None:
+        self.name = name
+        self.log = open(log_dir / f"{name}.log", "wb")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def log_text(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self.log.close()

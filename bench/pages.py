@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from _common import (
     PROJECT_ROOT,
     QUICK_POSTS,
     SECRET_KEY,
+    BackgroundProcess,
     Bars,
     QueryCounter,
     corpus_lines,
@@ -215,21 +215,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Server:
+class Server(BackgroundProcess):
     """gunicorn -c gunicorn.conf.py in its own process group, stopped by stop()."""
 
     def __init__(self, name: str, log_dir: Path, extra_args: list[str], env: dict) -> None:
-        self.name = name
         self.port = free_port()
-        self.log = open(log_dir / f"{name}.log", "wb")  # noqa: SIM115 (closed in stop)
         gunicorn = Path(sys.executable).parent / "gunicorn"
-        self.process = subprocess.Popen(
+        super().__init__(
+            name,
+            log_dir,
             [str(gunicorn), "-c", "gunicorn.conf.py", "--workers", "2", *extra_args],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **env, "PORT": str(self.port), "WEB_CONCURRENCY": "2"},
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            PROJECT_ROOT,
+            {**os.environ, **env, "PORT": str(self.port), "WEB_CONCURRENCY": "2"},
         )
 
     def url(self, path: str) -> str:
@@ -256,22 +253,6 @@ class Server:
         except FileNotFoundError:
             return []
         return [int(c) for c in children]
-
-    def log_text(self) -> str:
-        self.log.flush()
-        return Path(self.log.name).read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-            except ProcessLookupError:
-                pass
-        self.log.close()
 
 
 def rss_mb(pid: int) -> float | None:

@@ -30,11 +30,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from forum.database import utcnow, write_transaction
-from forum.extensions import db
 from forum.models import MailDelivery, MailStatus
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+CLAIM_BATCH = 20  # messages claimed per transaction
 QUEUED = "forum_mail_queued"  # session.info flag: wake the worker after this commit
 # The server refused this message for good (a bad address): no retry, `jobs retry` can force one.
 REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
@@ -195,11 +195,16 @@ def build_message(delivery: MailDelivery) -> EmailMessage:
     return message
 
 
-def _claim(claim_timeout: timedelta) -> int | None:
-    """Mark the oldest sendable message as being sent (its own short transaction)."""
+def _claim(claim_timeout: timedelta, count: int) -> list[tuple[int, EmailMessage]]:
+    """Mark the oldest sendable messages as being sent (one short transaction) and build them.
+
+    Claimed in batches to spare a transaction per message; each is still marked sent on its
+    own, so a worker killed mid-batch leaves at most one message whose fate is unknown (the
+    others were never handed to the server and simply wait out the claim).
+    """
     now = utcnow()
     with write_transaction() as session:
-        sendable = select(MailDelivery.id).where(
+        sendable = select(MailDelivery).where(
             or_(
                 MailDelivery.status == MailStatus.PENDING,
                 (MailDelivery.status == MailStatus.SENDING)
@@ -208,19 +213,19 @@ def _claim(claim_timeout: timedelta) -> int | None:
         )
         if session.get_bind().dialect.name == "postgresql":
             sendable = sendable.with_for_update(skip_locked=True)
-        delivery_id = session.scalar(sendable.order_by(MailDelivery.id).limit(1))
-        if delivery_id is None:
-            return None
+        deliveries = session.scalars(sendable.order_by(MailDelivery.id).limit(count)).all()
+        if not deliveries:
+            return []
         session.execute(
             update(MailDelivery)
-            .where(MailDelivery.id == delivery_id)
+            .where(MailDelivery.id.in_([d.id for d in deliveries]))
             .values(
                 status=MailStatus.SENDING,
                 claimed_at=now,
                 attempts=MailDelivery.attempts + 1,
             )
         )
-    return delivery_id
+        return [(d.id, build_message(d)) for d in deliveries]
 
 
 def _finish(delivery_id: int, error: str = "", permanent: bool = False) -> None:
@@ -235,30 +240,44 @@ def _finish(delivery_id: int, error: str = "", permanent: bool = False) -> None:
 
 
 def send_pending(limit: int | None = None) -> int:
-    """Send queued messages one by one until none is left (or limit); returns how many were sent."""
+    """Send queued messages until none is left (or limit); returns how many were sent."""
     claim_timeout = timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
     sender = transport()
     sent = 0
     try:
         while limit is None or sent < limit:
-            delivery_id = _claim(claim_timeout)
-            if delivery_id is None:
+            batch = _claim(
+                claim_timeout, CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - sent)
+            )
+            if not batch:
                 break
-            message = build_message(db.session.get(MailDelivery, delivery_id))
-            db.session.rollback()  # end the read before the network wait
-            try:
-                sender.send(message)
-            except REFUSED as exc:  # this message only (a bad address): the rest go on
-                log.warning("mail %s refused: %s", delivery_id, exc)
-                _finish(delivery_id, error=str(exc) or type(exc).__name__, permanent=True)
-                continue
-            except (OSError, smtplib.SMTPException) as exc:
-                log.warning("sending mail %s failed: %s", delivery_id, exc)
-                _finish(delivery_id, error=str(exc) or type(exc).__name__)
-                sender.close()
-                break  # the server is unwell: the next run tries again
-            _finish(delivery_id)
-            sent += 1
+            for delivery_id, message in batch:
+                try:
+                    sender.send(message)
+                except REFUSED as exc:  # this message only (a bad address): the rest go on
+                    log.warning("mail %s refused: %s", delivery_id, exc)
+                    _finish(delivery_id, error=str(exc) or type(exc).__name__, permanent=True)
+                    continue
+                except (OSError, smtplib.SMTPException) as exc:
+                    log.warning("sending mail %s failed: %s", delivery_id, exc)
+                    _release(batch, delivery_id, error=str(exc) or type(exc).__name__)
+                    return sent  # the server is unwell: the next run tries again
+                _finish(delivery_id)
+                sent += 1
     finally:
         sender.close()
     return sent
+
+
+def _release(batch: list[tuple[int, EmailMessage]], failed_id: int, error: str) -> None:
+    """The server failed on failed_id: count that try, and give back the rest of the batch."""
+    _finish(failed_id, error=error)
+    ids = [delivery_id for delivery_id, _ in batch]
+    rest = ids[ids.index(failed_id) + 1 :]
+    if rest:
+        with write_transaction() as session:
+            session.execute(
+                update(MailDelivery)
+                .where(MailDelivery.id.in_(rest), MailDelivery.status == MailStatus.SENDING)
+                .values(status=MailStatus.PENDING, attempts=MailDelivery.attempts - 1)
+            )

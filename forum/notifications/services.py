@@ -129,20 +129,24 @@ class ThreadState:
     last_read: int | None  # None: never opened
 
 
-def thread_state(member: Member, thread: Thread) -> ThreadState:
-    """One query for both, so a member's thread page costs one more query, not two."""
-    level = (
-        select(Subscription.level)
-        .where(Subscription.member_id == member.id, Subscription.thread_id == thread.id)
-        .scalar_subquery()
-    )
-    read = (
-        select(ThreadRead.last_read_position)
-        .where(ThreadRead.member_id == member.id, ThreadRead.thread_id == thread.id)
-        .scalar_subquery()
-    )
-    row = db.session.execute(select(level, read)).one()
-    return ThreadState(level=WatchLevel(row[0]) if row[0] else None, last_read=row[1])
+def thread_with_state(thread_id: int, member: Member) -> tuple[Thread, ThreadState] | None:
+    """The thread and its viewer's watch level and read position, in the one query that loads
+    the thread: a member's thread page costs no more queries than a visitor's."""
+    row = db.session.execute(
+        select(Thread, Subscription.level, ThreadRead.last_read_position)
+        .outerjoin(
+            Subscription,
+            (Subscription.thread_id == Thread.id) & (Subscription.member_id == member.id),
+        )
+        .outerjoin(
+            ThreadRead, (ThreadRead.thread_id == Thread.id) & (ThreadRead.member_id == member.id)
+        )
+        .where(Thread.id == thread_id)
+    ).first()
+    if row is None:
+        return None
+    thread, level, last_read = row
+    return thread, ThreadState(level=WatchLevel(level) if level else None, last_read=last_read)
 
 
 def note_read(member: Member, thread: Thread, position: int, known: int | None) -> None:

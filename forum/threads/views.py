@@ -143,7 +143,16 @@ def board(slug: str):
 @bp.get("/t/<int:thread_id>")
 @bp.get("/t/<int:thread_id>-<slug>")
 def thread(thread_id: int, slug: str | None = None):
-    thread = _visible_thread(thread_id)
+    state = None
+    if current_user.is_authenticated:
+        found = notifications.thread_with_state(thread_id, current_user)
+        if found is None:
+            abort(404)
+        thread, state = found
+        if thread.is_hidden and not permissions.can_moderate(current_user):
+            abort(404)
+    else:
+        thread = _visible_thread(thread_id)
     page = request.args.get("page", 1, type=int)
     if slug != thread.slug:
         return redirect(
@@ -161,11 +170,9 @@ def thread(thread_id: int, slug: str | None = None):
         abort(404)
     can_moderate = permissions.can_moderate(current_user)
     rows = services.thread_page(thread, page, per_page)
-    state = first_unread = None
-    if current_user.is_authenticated:
-        state = notifications.thread_state(current_user, thread)
-        if state.last_read and state.last_read < thread.post_count:
-            first_unread = post_url_for_position(thread, state.last_read + 1)
+    first_unread = None
+    if state is not None and state.last_read and state.last_read < thread.post_count:
+        first_unread = post_url_for_position(thread, state.last_read + 1)
     html = render_template(
         "threads/thread.html",
         thread=thread,

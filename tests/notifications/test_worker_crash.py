@@ -168,10 +168,8 @@ def test_a_killed_worker_loses_no_mail_and_resends_only_under_the_same_message_i
             db.session.rollback()
         counts = mail_counts(app)
         assert 0 < counts.get(MailStatus.SENT.value, 0) < WATCHERS, counts  # killed mid-way
+        # Claimed in batches (forum.mail.CLAIM_BATCH): most of these never reached the server.
         claimed_ids = {message_id for message_id, _ in claimed}
-        # The first worker ran one deliver task, and perhaps the minute sweep beside it: at most
-        # one message in flight per sending loop.
-        assert len(claimed_ids) <= 2, claimed
 
         # The dead worker's task died with it. Once its claims are stale, queue the work again
         # and start a second worker, as an operator restarting the service would.
@@ -220,7 +218,9 @@ def test_a_killed_worker_loses_no_mail_and_resends_only_under_the_same_message_i
     duplicated = {message_id for message_id, n in arrived.items() if n > 1}
     assert duplicated <= claimed_ids  # only a message in flight at the kill may come twice
     assert all(n <= 2 for n in arrived.values()), arrived.most_common(3)
-    assert WATCHERS <= len(messages) <= WATCHERS + len(claimed_ids)
+    # The first worker ran one deliver task, and perhaps the minute sweep beside it: at most
+    # one message in flight per sending loop, so at most two copies too many.
+    assert WATCHERS <= len(messages) <= WATCHERS + 2
     assert received_at_kill >= KILL_AFTER
     # The fan-out ran once: one notification per watcher (and the asker), no event left.
     assert notifications == Counter({**dict.fromkeys(watcher_ids, 1), asker: 1})
