@@ -366,3 +366,46 @@ def test_an_event_that_keeps_failing_is_set_aside_and_the_rest_go_on(app, board,
         assert bad.attempts == MAX_EVENT_ATTEMPTS and bad.processed_at is not None
         assert "AttributeError" in bad.last_error
     assert [n.kind.value for n in notifications_of(app, member)] == ["thread_reply"]
+
+
+def test_a_badge_granted_and_a_rank_earned_are_notified_with_a_link_to_the_profile(
+    app, client, board, member, moderator
+):
+    from forum.models import Badge
+    from forum.reputation.services import grant_badge
+
+    with app.app_context():
+        db.session.add(Badge(name="<b>Helper</b>"))
+        db.session.commit()
+        grant_badge(
+            db.session.get(Member, moderator),
+            db.session.get(Member, member),
+            db.session.scalar(select(Badge)),
+            "kind answers",
+        )
+    make_thread(app, member, board, replies=4)  # five posts: Frequent Visitor
+    work(app)
+    kinds = [n.kind.value for n in notifications_of(app, member)]
+    assert kinds == ["badge", "rank"]
+    login(client, "alice")
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "You were granted the badge “&lt;b&gt;Helper&lt;/b&gt;”" in page
+    assert "Your rank is now “Frequent Visitor”" in page
+    badge = notifications_of(app, member)[0]
+    assert client.get(f"/notifications/{badge.id}").headers["Location"] == "/members/alice"
+
+
+def test_a_reply_in_a_thread_hidden_before_the_worker_came_notifies_nobody(
+    app, board, member, moderator
+):
+    from forum.threads import services
+
+    bob = make_member(app, "bob")
+    thread = make_thread(app, member, board)
+    reply_as(app, bob, thread, "Hello @alice")
+    with app.app_context():  # removing the opening post hides the thread
+        opening = db.session.scalar(select(Post).where(Post.thread_id == thread))
+        services.set_removed(db.session.get(Member, moderator), opening, True, "duplicate")
+    work(app)
+    assert [n.kind.value for n in notifications_of(app, member)] == ["moderation"]
+    assert notifications_of(app, bob) == []
