@@ -16,9 +16,10 @@ import logging
 import re
 import smtplib
 import ssl
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -118,7 +119,8 @@ def transport() -> Transport:
         return FileTransport(Path(folder))
     if urlsplit(url).scheme not in ("smtp", "smtps"):
         raise ValueError("FORUM_MAIL_URL must be smtp://, smtps:// or empty")
-    return SMTPTransport(url)
+    # A send must end well inside a claim's life, or another worker could take the claim over.
+    return SMTPTransport(url, timeout=min(30, current_app.config["MAIL_CLAIM_TIMEOUT"] / 4))
 
 
 def absolute_links(html: str) -> str:
@@ -195,7 +197,7 @@ def build_message(delivery: MailDelivery) -> EmailMessage:
     return message
 
 
-def _claim(claim_timeout: timedelta, count: int) -> list[tuple[int, EmailMessage]]:
+def _claim(claim_timeout: timedelta, count: int) -> tuple[datetime, list[tuple[int, EmailMessage]]]:
     """Mark the oldest sendable messages as being sent (one short transaction) and build them.
 
     Claimed in batches to spare a transaction per message; each is still marked sent on its
@@ -215,7 +217,7 @@ def _claim(claim_timeout: timedelta, count: int) -> list[tuple[int, EmailMessage
             sendable = sendable.with_for_update(skip_locked=True)
         deliveries = session.scalars(sendable.order_by(MailDelivery.id).limit(count)).all()
         if not deliveries:
-            return []
+            return now, []
         session.execute(
             update(MailDelivery)
             .where(MailDelivery.id.in_([d.id for d in deliveries]))
@@ -225,7 +227,7 @@ def _claim(claim_timeout: timedelta, count: int) -> list[tuple[int, EmailMessage
                 attempts=MailDelivery.attempts + 1,
             )
         )
-        return [(d.id, build_message(d)) for d in deliveries]
+        return now, [(d.id, build_message(d)) for d in deliveries]
 
 
 def _finish(delivery_id: int, error: str = "", permanent: bool = False) -> None:
@@ -240,18 +242,25 @@ def _finish(delivery_id: int, error: str = "", permanent: bool = False) -> None:
 
 
 def send_pending(limit: int | None = None) -> int:
-    """Send queued messages until none is left (or limit); returns how many were sent."""
+    """Send queued messages until none is left (or limit); returns how many were sent.
+
+    A batch is sent only while its claim is young (half the claim timeout): past that another
+    worker may take the claim over as abandoned, so the rest is given back and claimed anew.
+    """
     claim_timeout = timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
     sender = transport()
     sent = 0
     try:
         while limit is None or sent < limit:
-            batch = _claim(
-                claim_timeout, CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - sent)
-            )
+            batch_size = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - sent)
+            claimed_at, batch = _claim(claim_timeout, batch_size)
             if not batch:
                 break
-            for delivery_id, message in batch:
+            young_until = time.monotonic() + claim_timeout.total_seconds() / 2
+            for index, (delivery_id, message) in enumerate(batch):
+                if time.monotonic() > young_until:
+                    _give_back([i for i, _ in batch[index:]], claimed_at)
+                    break
                 try:
                     sender.send(message)
                 except REFUSED as exc:  # this message only (a bad address): the rest go on
@@ -260,7 +269,8 @@ def send_pending(limit: int | None = None) -> int:
                     continue
                 except (OSError, smtplib.SMTPException) as exc:
                     log.warning("sending mail %s failed: %s", delivery_id, exc)
-                    _release(batch, delivery_id, error=str(exc) or type(exc).__name__)
+                    _finish(delivery_id, error=str(exc) or type(exc).__name__)
+                    _give_back([i for i, _ in batch[index + 1 :]], claimed_at)
                     return sent  # the server is unwell: the next run tries again
                 _finish(delivery_id)
                 sent += 1
@@ -269,15 +279,17 @@ def send_pending(limit: int | None = None) -> int:
     return sent
 
 
-def _release(batch: list[tuple[int, EmailMessage]], failed_id: int, error: str) -> None:
-    """The server failed on failed_id: count that try, and give back the rest of the batch."""
-    _finish(failed_id, error=error)
-    ids = [delivery_id for delivery_id, _ in batch]
-    rest = ids[ids.index(failed_id) + 1 :]
-    if rest:
-        with write_transaction() as session:
-            session.execute(
-                update(MailDelivery)
-                .where(MailDelivery.id.in_(rest), MailDelivery.status == MailStatus.SENDING)
-                .values(status=MailStatus.PENDING, attempts=MailDelivery.attempts - 1)
+def _give_back(delivery_ids: list[int], claimed_at: datetime) -> None:
+    """Return claimed, unsent messages to the queue (those still under this claim only)."""
+    if not delivery_ids:
+        return
+    with write_transaction() as session:
+        session.execute(
+            update(MailDelivery)
+            .where(
+                MailDelivery.id.in_(delivery_ids),
+                MailDelivery.status == MailStatus.SENDING,
+                MailDelivery.claimed_at == claimed_at,
             )
+            .values(status=MailStatus.PENDING, attempts=MailDelivery.attempts - 1)
+        )

@@ -12,7 +12,7 @@ from forum.database import write_transaction
 from forum.errors import InvalidInput
 from forum.extensions import db
 from forum.models import Member, MemberBadge, Post, RankChange, Thread
-from forum.reputation.services import NextRank, feature_badge, next_rank
+from forum.reputation.services import NextRank, next_rank, set_featured_badge
 
 SIGNATURE_LENGTH, SIGNATURE_LINKS = 255, 2
 
@@ -29,9 +29,9 @@ def update_settings(
     if markup.count_links(signature) > SIGNATURE_LINKS:
         raise InvalidInput(f"Signatures may contain at most {SIGNATURE_LINKS} links.")
     html = str(markup.render_markdown(signature)) if signature.strip() else ""
-    feature_badge(member, featured_badge_id)
     member_id = member.id
-    with write_transaction() as session:
+    with write_transaction() as session:  # one unit of work: all of it is saved, or none
+        set_featured_badge(session, member_id, featured_badge_id)
         member = session.get(Member, member_id)
         member.display_name = display_name
         member.signature_source, member.signature_html = signature, html

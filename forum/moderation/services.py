@@ -13,7 +13,7 @@ from forum import audit, permissions
 from forum.database import name_taken, utcnow, write_transaction
 from forum.errors import InvalidInput, NotAllowed
 from forum.models import Board, Member, MemberSession, Post, Report, ReportStatus, Role, Thread
-from forum.threads.services import set_removed, slugify
+from forum.threads.services import apply_removal, slugify
 
 
 def _require_moderator(actor: Member) -> None:
@@ -55,15 +55,21 @@ def report_post(reporter: Member, post: Post, reason: str) -> Report:
 
 
 def resolve_report(moderator: Member, report: Report, remove: bool, note: str = "") -> None:
-    """Close a report by removing the post (and every open report of it) or by dismissing it."""
+    """Close a report by removing the post (and every open report of it) or by dismissing it.
+
+    One unit of work: the removal and the report's new status commit together or not at all.
+    """
     _require_moderator(moderator)
     if report.status != ReportStatus.OPEN:
         return
-    if remove:
-        set_removed(moderator, report.post, True, reason=f"reported: {report.reason}")
     moderator_id, report_id = moderator.id, report.id
     with write_transaction() as session:
         report = session.get(Report, report_id)
+        post = report.post
+        if remove:
+            apply_removal(
+                session, moderator_id, post.id, post.thread_id, True, f"reported: {report.reason}"
+            )
         status = ReportStatus.REMOVED if remove else ReportStatus.DISMISSED
         targets = (
             [Report.post_id == report.post_id, Report.status == ReportStatus.OPEN]
@@ -80,7 +86,7 @@ def resolve_report(moderator: Member, report: Report, remove: bool, note: str = 
                 moderator_id,
                 "report.dismiss",
                 post_id=report.post_id,
-                member_id=report.post.author_id,
+                member_id=post.author_id,
                 reason=note or report.reason,
             )
 

@@ -433,14 +433,13 @@ def revoke_badge(actor: Member, member: Member, badge: Badge, reason: str) -> bo
     return True
 
 
-def feature_badge(member: Member, badge_id: int | None) -> None:
-    """Show one of your own badges beside your posts instead of your rank (None: the rank)."""
-    member_id = member.id
-    with write_transaction() as session:
-        if badge_id is not None and not session.scalar(
-            select(MemberBadge.id).where(
-                MemberBadge.member_id == member_id, MemberBadge.badge_id == badge_id
-            )
-        ):
-            raise NotAllowed("You can only feature a badge you hold.")
-        session.get(Member, member_id).featured_badge_id = badge_id
+def set_featured_badge(session, member_id: int, badge_id: int | None) -> None:
+    """Show one of your own badges beside your posts instead of your rank (None: the rank),
+    inside the caller's unit of work (the settings form saves it with the rest)."""
+    if badge_id is not None and not session.scalar(
+        select(MemberBadge.id).where(
+            MemberBadge.member_id == member_id, MemberBadge.badge_id == badge_id
+        )
+    ):
+        raise NotAllowed("You can only feature a badge you hold.")
+    session.get(Member, member_id).featured_badge_id = badge_id

@@ -243,59 +243,66 @@ def set_removed(moderator: Member, post: Post, removed: bool, reason: str = "") 
     if not permissions.can_moderate(moderator):
         raise NotAllowed("Only moderators remove and restore posts.")
     post_id, thread_id, moderator_id = post.id, post.thread_id, moderator.id
-    cause = "post removed" if removed else "post restored"
     with write_transaction() as session:
-        # The thread row lock serialises this with replies, moves and other removals in the
-        # thread (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises every write).
-        thread = session.get(Thread, thread_id, with_for_update=True, populate_existing=True)
-        post = session.get(Post, post_id, populate_existing=True)
-        if post.is_removed == removed:
-            return
-        post.is_removed = removed
-        delta = -1 if removed else +1
-        counted: dict[int, int] = {}  # author id -> visible posts appearing or disappearing
-        if post.position == 1:
-            thread.is_hidden = removed
-            counted = dict(
-                session.execute(
-                    select(Post.author_id, func.count())
-                    .where(Post.thread_id == thread.id, Post.position > 1, ~Post.is_removed)
-                    .group_by(Post.author_id)
-                ).all()
-            )
-        if not thread.is_hidden or post.position == 1:
-            counted[post.author_id] = counted.get(post.author_id, 0) + 1
-        session.execute(
-            update(Board)
-            .where(Board.id == thread.board_id)
-            .values(
-                post_count=Board.post_count + delta * sum(counted.values()),
-                thread_count=Board.thread_count + (delta if post.position == 1 else 0),
-            )
+        apply_removal(session, moderator_id, post_id, thread_id, removed, reason)
+
+
+def apply_removal(
+    session, moderator_id: int, post_id: int, thread_id: int, removed: bool, reason: str
+) -> None:
+    """set_removed's work inside the caller's unit of work (resolving a report uses it too)."""
+    cause = "post removed" if removed else "post restored"
+    # The thread row lock serialises this with replies, moves and other removals in the
+    # thread (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises every write).
+    thread = session.get(Thread, thread_id, with_for_update=True, populate_existing=True)
+    post = session.get(Post, post_id, populate_existing=True)
+    if post.is_removed == removed:
+        return
+    post.is_removed = removed
+    delta = -1 if removed else +1
+    counted: dict[int, int] = {}  # author id -> visible posts appearing or disappearing
+    if post.position == 1:
+        thread.is_hidden = removed
+        counted = dict(
+            session.execute(
+                select(Post.author_id, func.count())
+                .where(Post.thread_id == thread.id, Post.position > 1, ~Post.is_removed)
+                .group_by(Post.author_id)
+            ).all()
         )
-        for author_id, posts in sorted(counted.items()):
-            _count_post(author_id, delta * posts, cause)
-        if removed:
-            notifications.forget_post(
-                session, post.id, whole_thread_id=thread.id if post.position == 1 else None
-            )
-            notifications.record(
-                session,
-                EventKind.MODERATION,
-                actor_id=moderator_id,
-                member_id=post.author_id,
-                thread_id=thread.id,
-                post_id=post.id,
-                details=reason or "no reason given",
-            )
-        audit.record(
-            moderator_id,
-            "post.remove" if removed else "post.restore",
+    if not thread.is_hidden or post.position == 1:
+        counted[post.author_id] = counted.get(post.author_id, 0) + 1
+    session.execute(
+        update(Board)
+        .where(Board.id == thread.board_id)
+        .values(
+            post_count=Board.post_count + delta * sum(counted.values()),
+            thread_count=Board.thread_count + (delta if post.position == 1 else 0),
+        )
+    )
+    for author_id, posts in sorted(counted.items()):
+        _count_post(author_id, delta * posts, cause)
+    if removed:
+        notifications.forget_post(
+            session, post.id, whole_thread_id=thread.id if post.position == 1 else None
+        )
+        notifications.record(
+            session,
+            EventKind.MODERATION,
+            actor_id=moderator_id,
             member_id=post.author_id,
-            thread_id=post.thread_id,
+            thread_id=thread.id,
             post_id=post.id,
-            reason=reason,
+            details=reason or "no reason given",
         )
+    audit.record(
+        moderator_id,
+        "post.remove" if removed else "post.restore",
+        member_id=post.author_id,
+        thread_id=post.thread_id,
+        post_id=post.id,
+        reason=reason,
+    )
 
 
 def give_kudos(member: Member, post: Post) -> bool:
