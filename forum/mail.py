@@ -12,6 +12,7 @@ instance/mail/ with its subject logged, for a site with no SMTP server.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import smtplib
@@ -103,12 +104,9 @@ class SMTPTransport:
 
     def close(self) -> None:
         if self.connection is not None:
-            try:
+            # Closing anyway: a server that went away needs no goodbye.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.connection.quit()
-            except smtplib.SMTPException:
-                pass
-            except OSError:
-                pass
             self.connection = None
 
 

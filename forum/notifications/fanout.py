@@ -40,6 +40,7 @@ from forum.notifications.services import (
     DEFAULT_FREQUENCY,
     DIGEST,
     describe,
+    frequencies,
     recount_unread,
     unsubscribe_token,
 )
@@ -350,8 +351,6 @@ def send_digests(now=None) -> int:
 
 
 def _digest_for(member_id: int, now) -> int:
-    from forum.notifications.services import frequencies
-
     with write_transaction() as session:
         member = session.get(Member, member_id)
         kinds = [k for k, f in frequencies(member_id).items() if f == Frequency.DAILY]

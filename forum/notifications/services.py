@@ -79,13 +79,15 @@ def record(
 
 def watch_on_posting(session: Session, member_id: int, thread_id: int) -> None:
     """Start watching a thread one posts in, unless the member turned that off or chose already."""
-    wants = session.scalar(select(Member.auto_watch).where(Member.id == member_id))
-    chosen = session.scalar(
-        select(Subscription.id).where(
-            Subscription.member_id == member_id, Subscription.thread_id == thread_id
-        )
+    chosen = (
+        select(Subscription.id)
+        .where(Subscription.member_id == member_id, Subscription.thread_id == thread_id)
+        .exists()
     )
-    if wants and chosen is None:
+    wants, already = session.execute(
+        select(Member.auto_watch, chosen).where(Member.id == member_id)
+    ).one()
+    if wants and not already:
         session.add(
             Subscription(member_id=member_id, thread_id=thread_id, level=WatchLevel.WATCHING)
         )
