@@ -35,19 +35,15 @@ def create_app(config: dict | None = None) -> Flask:
     blocks.init_app(app)
     tasks.init_app(app)
 
-    from forum.auth import bp as auth_bp
-    from forum.members import bp as members_bp
-    from forum.moderation import bp as moderation_bp
-    from forum.notifications.views import bp as notifications_bp
-    from forum.search.views import bp as search_bp
-    from forum.threads import bp as threads_bp
+    from forum.auth import views as auth
+    from forum.members import views as members
+    from forum.moderation import views as moderation
+    from forum.notifications import views as notifications
+    from forum.search import views as search_views
+    from forum.threads import views as threads
 
-    app.register_blueprint(threads_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(members_bp)
-    app.register_blueprint(moderation_bp)
-    app.register_blueprint(search_bp)
-    app.register_blueprint(notifications_bp)
+    for area in (threads, auth, members, moderation, search_views, notifications):
+        app.register_blueprint(area.bp)
 
     from forum.cli import forum_cli
     from forum.search.cli import search_cli

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from forum.extensions import db
+from sqlalchemy.orm import Session
+
 from forum.models import AuditEntry
 
 
 def record(
+    session: Session,
     actor_id: int | None,
     action: str,
     *,
@@ -17,8 +19,8 @@ def record(
     reason: str = "",
     details: str = "",
 ) -> None:
-    """Add an entry to the current unit of work (the caller commits it with the action)."""
-    db.session.add(
+    """Add an entry to the caller's unit of work (it commits with the action)."""
+    session.add(
         AuditEntry(
             actor_id=actor_id,
             action=action,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, event, func, select
+from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -81,9 +81,3 @@ def write_transaction() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
-
-
-def name_taken(session: Session, model, name: str, own_id: int | None) -> bool:
-    """Whether another row of model already has this name, ignoring case (boards, ranks, badges)."""
-    clash = session.scalar(select(model.id).where(func.lower(model.name) == name.lower()))
-    return clash is not None and clash != own_id

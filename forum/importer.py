@@ -14,19 +14,19 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from forum import audit, markup
-from forum.auth.services import HANDLE_RE
+from forum.auth.services import HANDLE_RE, MAX_DISPLAY_NAME
 from forum.database import write_transaction
 from forum.errors import InvalidInput
 from forum.models import Badge, Board, Member, MemberBadge, Post, Rank, Thread
+from forum.names import free_slug
 from forum.reputation.services import refresh_rank
-from forum.threads.services import add_reply, add_thread, render_body, slugify
+from forum.threads.services import add_reply, add_thread, render_body
 
 LEADING_RE = re.compile(r"^\s*(re\s*:\s*)+", re.IGNORECASE)
 BATCH_SIZE = 500
 # Column widths: a longer value would be refused by PostgreSQL and abort the whole batch.
 MAX_BOARD_NAME = 80
 MAX_THREAD_KEY = 255
-MAX_DISPLAY_NAME = 60
 MAX_BADGE_NAME = 60
 
 
@@ -150,7 +150,7 @@ class Importer:
                     .where(Member.id == member_id)
                     .values(post_count=Member.post_count + count)
                 )
-            refresh_rank(member_id, cause="imported posts")
+            refresh_rank(session, member_id, cause="imported posts")
         self.post_counts = {}
 
     def _member_id(
@@ -231,7 +231,12 @@ class Importer:
                 session.flush()
             session.add(MemberBadge(member_id=member_id, badge_id=badge.id, reason="imported"))
             audit.record(
-                None, "badge.grant", member_id=member_id, badge_id=badge.id, reason="imported"
+                session,
+                None,
+                "badge.grant",
+                member_id=member_id,
+                badge_id=badge.id,
+                reason="imported",
             )
 
     def _post(self, session, number: int, obj: dict) -> None:
@@ -297,22 +302,12 @@ class Importer:
             board_id = session.scalar(select(Board.id).where(Board.name == name))
             if board_id is None:
                 position = session.scalar(select(func.count()).select_from(Board))
-                board = Board(name=name, slug=self._free_slug(session, name), position=position)
+                board = Board(name=name, slug=free_slug(session, Board, name), position=position)
                 session.add(board)
                 session.flush()
                 board_id = board.id
             self.boards[name] = board_id
         return self.boards[name]
-
-    @staticmethod
-    def _free_slug(session, name: str) -> str:
-        """The board name's slug, numbered when another board has it ("c", "c-2" for C and C++)."""
-        base = slugify(name)
-        slug, n = base, 1
-        while session.scalar(select(Board.id).where(Board.slug == slug)) is not None:
-            n += 1
-            slug = f"{base[: 80 - len(str(n)) - 1]}-{n}"
-        return slug
 
     def _finish(self) -> None:
         """Point boards at their latest post (by time: a file need not be in time order)."""

@@ -129,7 +129,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     from forum.reputation.services import seed_default_ladder
 
     with app.app_context():
-        seed_default_ladder()  # PostgreSQL was emptied; the SQLite copy already has it
+        seed_default_ladder(db.session)  # PostgreSQL was emptied; the SQLite copy already has it
         db.session.commit()
     get_search(app).rebuild()  # an empty index in tmp_path: search is on in every test
     yield app

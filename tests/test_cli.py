@@ -138,7 +138,7 @@ def test_create_admin_with_mismatched_passwords_creates_nobody(app, runner):
 def test_create_admin_with_an_over_long_display_name_fails_with_a_message(app, runner):
     result = create_admin(runner, "root-admin", display_name="R" * 61)
     assert result.exit_code == 1
-    assert "Error: Display names are at most 60 characters." in result.output
+    assert "Error: Display names are 1 to 60 characters." in result.output
     assert member_count(app) == 0
 
 

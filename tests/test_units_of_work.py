@@ -131,9 +131,14 @@ SERVICES: dict[str, Callable[[World], object]] = {
     ),
     "suspend": lambda w: _moderation().suspend(w.member("maude"), w.member("bob"), 2, "rude"),
     "set role": lambda w: _moderation().set_role(w.member("boss"), w.member("bob"), Role.MODERATOR),
-    "save board": lambda w: _moderation().save_board(w.member("boss"), None, "Agencies", "", 2),
+    "save board": lambda w: _moderation().save_board(
+        w.member("boss"), None, name="Agencies", description="", position=2
+    ),
     "update settings": lambda w: _members().update_settings(
-        w.member("alice"), "Alice Again", "Bye", w.badge().id
+        w.member("alice"),
+        display_name="Alice Again",
+        signature="Bye",
+        featured_badge_id=w.badge().id,
     ),
     "grant badge": lambda w: _reputation().grant_badge(
         w.member("maude"), w.member("bob"), w.badge(), "kind"

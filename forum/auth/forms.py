@@ -9,32 +9,26 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length
 
 from forum.auth import services
-from forum.errors import InvalidInput
+from forum.forms import service_rule
 
-
-def _rule(check):
-    """Turn a service rule (raises InvalidInput) into a WTForms validator with the same message."""
-
-    def validator(_form, field):
-        try:
-            check(field.data or "")
-        except InvalidInput as exc:
-            raise ValidationError(str(exc)) from exc
-
-    return validator
-
-
-EMAIL_VALIDATORS = [DataRequired("Enter your e-mail address."), _rule(services.normalise_email)]
+EMAIL_VALIDATORS = [
+    DataRequired("Enter your e-mail address."),
+    service_rule(services.normalise_email),
+]
 
 
 class RegisterForm(FlaskForm):
-    handle = StringField("Handle", validators=[DataRequired(), _rule(services.normalise_handle)])
-    display_name = StringField("Display name", validators=[DataRequired(), Length(max=60)])
+    handle = StringField(
+        "Handle", validators=[DataRequired(), service_rule(services.normalise_handle)]
+    )
+    display_name = StringField(
+        "Display name", validators=[DataRequired(), service_rule(services.normalise_display_name)]
+    )
     email = EmailField("E-mail address", validators=EMAIL_VALIDATORS)
-    password = PasswordField("Password", validators=[_rule(services.check_password_rules)])
+    password = PasswordField("Password", validators=[service_rule(services.check_password_rules)])
     submit = SubmitField("Create account")
 
 
@@ -48,7 +42,9 @@ class LoginForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
-    new_password = PasswordField("New password", validators=[_rule(services.check_password_rules)])
+    new_password = PasswordField(
+        "New password", validators=[service_rule(services.check_password_rules)]
+    )
     submit = SubmitField("Change password")
 
 
@@ -64,7 +60,9 @@ class ResetRequestForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    new_password = PasswordField("New password", validators=[_rule(services.check_password_rules)])
+    new_password = PasswordField(
+        "New password", validators=[service_rule(services.check_password_rules)]
+    )
     submit = SubmitField("Set new password")
 
 

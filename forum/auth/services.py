@@ -23,6 +23,7 @@ from forum.database import utcnow, write_transaction
 from forum.errors import HandleTaken, InvalidInput
 from forum.extensions import db
 from forum.models import Member, MemberSession, Role
+from forum.reputation.services import refresh_rank
 
 HANDLE_RE = re.compile(r"[a-z0-9_-]{3,30}")
 RESERVED_HANDLES = frozenset(
@@ -62,6 +63,7 @@ RESERVED_HANDLES = frozenset(
     ]
 )
 MIN_PASSWORD, MAX_PASSWORD = 10, 1024
+MAX_DISPLAY_NAME = 60
 
 
 @cache
@@ -79,6 +81,14 @@ def normalise_handle(handle: str) -> str:
     if handle in RESERVED_HANDLES:
         raise InvalidInput("That handle is reserved; please choose another.")
     return handle
+
+
+def normalise_display_name(name: str) -> str:
+    """Whitespace collapsed; 1 to 60 characters (the name shown beside every post)."""
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_DISPLAY_NAME:
+        raise InvalidInput(f"Display names are 1 to {MAX_DISPLAY_NAME} characters.")
+    return name
 
 
 def check_password_rules(password: str) -> None:
@@ -133,9 +143,7 @@ def register(
     handle = normalise_handle(handle)
     check_password_rules(password)
     address = normalise_email(email) if email is not None else None
-    display_name = " ".join(display_name.split()) or handle
-    if len(display_name) > 60:
-        raise InvalidInput("Display names are at most 60 characters.")
+    display_name = normalise_display_name(display_name or handle)
     password_hash = hash_password(password)
     try:
         with write_transaction() as session:
@@ -152,9 +160,7 @@ def register(
             )
             session.add(member)
             session.flush()
-            from forum.reputation.services import refresh_rank
-
-            refresh_rank(member.id, "joined")
+            refresh_rank(session, member.id, "joined")
             if address:
                 _queue_confirmation(session, member, address)
     except IntegrityError as exc:  # a concurrent registration won a unique index
@@ -194,7 +200,7 @@ def _mail_link(session, member: Member, address: str, template: str, subject: st
 
 
 def _queue_confirmation(session: Session, member: Member, address: str) -> None:
-    from forum.threads.links import site_url
+    from forum.links import site_url
 
     token = _serializer("forum.confirm-email").dumps([member.id, address])
     _mail_link(
@@ -254,7 +260,7 @@ def _password_fingerprint(member: Member) -> str:
 
 def request_password_reset(address: str) -> None:
     """Mail a reset link if the address is a member's; says nothing either way (no enumeration)."""
-    from forum.threads.links import site_url
+    from forum.links import site_url
 
     try:
         address = normalise_email(address)

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import COOKIE_NAME, current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
-from forum.auth import bp, services
+from forum.auth import services
 from forum.auth.forms import (
     ChangePasswordForm,
     EmailForm,
@@ -21,6 +30,8 @@ from forum.auth.forms import (
 from forum.errors import InvalidInput
 from forum.extensions import limiter
 from forum.web import keeps_form_on_csrf_failure
+
+bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None) -> str:

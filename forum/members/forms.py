@@ -1,29 +1,23 @@
-"""A member's own settings."""
+"""A member's own settings: each field checked by the service's own rule."""
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
 
-from forum.markup import count_links
-from forum.members.services import SIGNATURE_LENGTH, SIGNATURE_LINKS
-
-
-def _signature_rules(_form, field):
-    if field.data and count_links(field.data) > SIGNATURE_LINKS:
-        raise ValidationError(f"Signatures may contain at most {SIGNATURE_LINKS} links.")
+from forum.auth.services import MAX_DISPLAY_NAME, normalise_display_name
+from forum.forms import service_rule
+from forum.members.services import SIGNATURE_LENGTH, check_signature
 
 
 class SettingsForm(FlaskForm):
-    display_name = StringField("Display name", validators=[DataRequired(), Length(max=60)])
+    display_name = StringField(
+        "Display name",
+        validators=[service_rule(normalise_display_name)],
+        render_kw={"required": True, "maxlength": MAX_DISPLAY_NAME},
+    )
     signature = TextAreaField(
         "Signature",
-        validators=[
-            Length(
-                max=SIGNATURE_LENGTH,
-                message=f"Signatures are at most {SIGNATURE_LENGTH} characters.",
-            ),
-            _signature_rules,
-        ],
+        validators=[service_rule(check_signature)],
+        render_kw={"maxlength": SIGNATURE_LENGTH},
     )
     featured_badge = SelectField("Show beside my posts", coerce=int)
     submit = SubmitField("Save settings")

@@ -8,26 +8,32 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from forum import markup
+from forum.auth.services import normalise_display_name
 from forum.database import write_transaction
 from forum.errors import InvalidInput
 from forum.extensions import db
 from forum.models import Member, MemberBadge, Post, RankChange, Thread
 from forum.reputation.services import NextRank, next_rank, set_featured_badge
+from forum.text import storable
 
 SIGNATURE_LENGTH, SIGNATURE_LINKS = 255, 2
 
 
-def update_settings(
-    member: Member, display_name: str, signature: str, featured_badge_id: int | None
-) -> None:
-    """Change the name and signature shown with one's posts, and the featured badge."""
-    display_name = " ".join(display_name.split())
-    if not display_name or len(display_name) > 60:
-        raise InvalidInput("A display name is 1 to 60 characters.")
+def check_signature(signature: str) -> str:
+    """A signature fits under every post: short, and few links."""
     if len(signature) > SIGNATURE_LENGTH:
         raise InvalidInput(f"Signatures are at most {SIGNATURE_LENGTH} characters.")
     if markup.count_links(signature) > SIGNATURE_LINKS:
         raise InvalidInput(f"Signatures may contain at most {SIGNATURE_LINKS} links.")
+    return signature
+
+
+def update_settings(
+    member: Member, *, display_name: str, signature: str, featured_badge_id: int | None
+) -> None:
+    """Change the name and signature shown with one's posts, and the featured badge."""
+    display_name = normalise_display_name(display_name)
+    signature = check_signature(storable(signature))
     html = str(markup.render_markdown(signature)) if signature.strip() else ""
     member_id = member.id
     with write_transaction() as session:  # one unit of work: all of it is saved, or none

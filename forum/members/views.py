@@ -2,37 +2,32 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from wtforms import SelectChoice
 
-from forum import permissions
+from forum import lookups, permissions
 from forum.errors import ForumError
 from forum.extensions import db
-from forum.members import bp, services
+from forum.forms import ButtonForm
+from forum.members import services
 from forum.members.forms import SettingsForm
-from forum.models import Badge, Member, MemberBadge, Rank
-from forum.moderation.forms import member_tool_forms
 from forum.notifications import services as notifications
-from forum.threads.forms import ButtonForm
+from forum.reputation import services as reputation
 from forum.web import keeps_form_on_csrf_failure
 
-
-def _member_or_404(handle: str) -> Member:
-    return db.first_or_404(select(Member).where(Member.handle == handle.lower()))
+bp = Blueprint("members", __name__, url_prefix="/members")
 
 
 @bp.get("/<handle>")
 def profile(handle: str):
-    member = _member_or_404(handle)
-    tools = member_tool_forms(member) if permissions.can_moderate(current_user) else None
+    member = lookups.member_by_handle(handle) or abort(404)
     other = current_user.is_authenticated and current_user.id != member.id
     return render_template(
         "members/profile.html",
         profile=services.profile(member),
         member=member,
-        tools=tools,
+        can_moderate=permissions.can_moderate(current_user),
         mute_form=ButtonForm() if other else None,
         muted=other and notifications.has_muted(current_user, member),
     )
@@ -44,14 +39,8 @@ def profile(handle: str):
 def settings():
     member = current_user
     form = SettingsForm()
-    held = db.session.scalars(
-        select(Badge)
-        .join(MemberBadge)
-        .where(MemberBadge.member_id == member.id)
-        .order_by(Badge.name)
-    ).all()
     form.featured_badge.choices = [SelectChoice(0, "My rank")] + [
-        SelectChoice(b.id, b.name) for b in held
+        SelectChoice(b.id, b.name) for b in reputation.badges_held(member)
     ]
     if not form.is_submitted():
         form.display_name.data = member.display_name
@@ -61,16 +50,16 @@ def settings():
         try:
             services.update_settings(
                 member,
-                form.display_name.data,
-                form.signature.data or "",
-                form.featured_badge.data or None,
+                display_name=form.display_name.data,
+                signature=form.signature.data or "",
+                featured_badge_id=form.featured_badge.data or None,
             )
         except ForumError as exc:
-            form.signature.errors.append(str(exc))
+            form.featured_badge.errors.append(str(exc))
         else:
             flash("Your settings are saved.", "success")
             return redirect(url_for("members.profile", handle=member.handle))
-    ranks = db.session.scalars(select(Rank).order_by(Rank.position)).all()
+    ranks = reputation.ladder(db.session)
     return render_template(
         "members/settings.html", form=form, ranks=ranks
     ), 400 if form.errors else 200

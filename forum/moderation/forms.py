@@ -100,26 +100,22 @@ class BoardForm(FlaskForm):
     submit = SubmitField("Save board")
 
 
-def member_tool_forms(member) -> dict:
+def move_form(thread, boards) -> MoveForm:
+    """The thread page's "Move to board" form, on the thread's own board."""
+    form = MoveForm()
+    form.board.choices = [SelectChoice(b.id, b.name) for b in boards]
+    if not form.is_submitted():
+        form.board.data = thread.board_id
+    return form
+
+
+def member_tool_forms(member, grantable_badges, ranks) -> dict:
     """The moderator's forms on a profile, with their choices filled in."""
-    from sqlalchemy import select
-
-    from forum.extensions import db
-    from forum.models import Badge, MemberBadge, Rank
-
-    held = select(MemberBadge.badge_id).where(MemberBadge.member_id == member.id)
     grant = GrantBadgeForm(prefix="grant")
-    grant.badge.choices = [
-        SelectChoice(b.id, b.name)
-        for b in db.session.scalars(
-            select(Badge)
-            .where(Badge.is_retired.is_(False), Badge.id.not_in(held))
-            .order_by(Badge.name)
-        )
-    ]
+    grant.badge.choices = [SelectChoice(b.id, b.name) for b in grantable_badges]
     fixed = FixedRankForm(prefix="fixed")
     fixed.rank.choices = [SelectChoice(0, "Follow the ladder")] + [
-        SelectChoice(r.id, r.name) for r in db.session.scalars(select(Rank).order_by(Rank.position))
+        SelectChoice(r.id, r.name) for r in ranks
     ]
     role = RoleForm(prefix="role")
     if not fixed.is_submitted():  # show the current values, never overwrite what was posted

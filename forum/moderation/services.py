@@ -8,12 +8,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import joinedload
 
 from forum import audit, permissions
-from forum.database import name_taken, utcnow, write_transaction
+from forum.database import utcnow, write_transaction
 from forum.errors import InvalidInput, NotAllowed
-from forum.models import Board, Member, MemberSession, Post, Report, ReportStatus, Role, Thread
-from forum.threads.services import apply_removal, slugify
+from forum.extensions import db
+from forum.models import (
+    AuditEntry,
+    Board,
+    Member,
+    MemberSession,
+    Post,
+    Report,
+    ReportStatus,
+    Role,
+    Thread,
+)
+from forum.names import free_slug, normalise_name, row_to_save
+from forum.threads.services import apply_removal
 
 
 def _require_moderator(actor: Member) -> None:
@@ -83,6 +96,7 @@ def resolve_report(moderator: Member, report: Report, remove: bool, note: str = 
         )
         if not remove:
             audit.record(
+                session,
                 moderator_id,
                 "report.dismiss",
                 post_id=report.post_id,
@@ -121,7 +135,7 @@ def set_thread_flag(moderator: Member, thread: Thread, flag: str, value: bool) -
             "is_locked": ("thread.lock", "thread.unlock"),
             "is_pinned": ("thread.pin", "thread.unpin"),
         }[flag][0 if value else 1]
-        audit.record(moderator_id, action, thread_id=thread_id, details=thread.subject)
+        audit.record(session, moderator_id, action, thread_id=thread_id, details=thread.subject)
 
 
 def move_thread(moderator: Member, thread: Thread, board: Board, reason: str = "") -> None:
@@ -153,6 +167,7 @@ def move_thread(moderator: Member, thread: Thread, board: Board, reason: str = "
             )
         thread.board_id = new_id
         audit.record(
+            session,
             moderator_id,
             "thread.move",
             thread_id=thread_id,
@@ -176,6 +191,7 @@ def suspend(moderator: Member, member: Member, days: int, reason: str) -> None:
         member.suspension_reason = reason[:255]
         session.execute(delete(MemberSession).where(MemberSession.member_id == member_id))
         audit.record(
+            session,
             moderator_id,
             "member.suspend",
             member_id=member_id,
@@ -191,7 +207,7 @@ def unsuspend(moderator: Member, member: Member, reason: str = "") -> None:
         member = session.get(Member, member_id)
         member.suspended_until = None
         member.suspension_reason = ""
-        audit.record(moderator_id, "member.unsuspend", member_id=member_id, reason=reason)
+        audit.record(session, moderator_id, "member.unsuspend", member_id=member_id, reason=reason)
 
 
 def set_role(admin: Member, member: Member, role: Role, reason: str = "") -> None:
@@ -205,37 +221,45 @@ def set_role(admin: Member, member: Member, role: Role, reason: str = "") -> Non
         old = member.role
         member.role = role
         audit.record(
-            admin_id, "member.role", member_id=member_id, reason=reason, details=f"{old} -> {role}"
+            session,
+            admin_id,
+            "member.role",
+            member_id=member_id,
+            reason=reason,
+            details=f"{old} -> {role}",
         )
 
 
 def save_board(
-    admin: Member, board_id: int | None, name: str, description: str, position: int
+    admin: Member, board_id: int | None, *, name: str, description: str, position: int
 ) -> Board:
-    """Admins create and edit boards."""
+    """Admins create and edit boards; a new board's slug is its name's, numbered if taken."""
     _require_admin(admin)
-    name = " ".join(name.split())
-    if not name or len(name) > 80:
-        raise InvalidInput("A board needs a name of at most 80 characters.")
+    name = normalise_name(name, "board", 80)
     admin_id = admin.id
     with write_transaction() as session:
-        if name_taken(session, Board, name, board_id):
-            raise InvalidInput("Another board already has that name.")
-        board = Board() if board_id is None else session.get(Board, board_id)
-        if board is None:
-            raise InvalidInput("That board does not exist.")
+        board = row_to_save(session, Board, board_id, name, "board")
         board.name, board.description, board.position = name, description.strip(), position
         if board_id is None:
-            slug = slugify(name)
-            taken = session.scalar(
-                select(func.count()).select_from(Board).where(Board.slug == slug)
-            )
-            board.slug = (
-                slug
-                if not taken
-                else f"{slug}-{session.scalar(select(func.count()).select_from(Board)) + 1}"
-            )
-            session.add(board)
+            board.slug = free_slug(session, Board, name)
+        session.add(board)
         session.flush()
-        audit.record(admin_id, "board.create" if board_id is None else "board.update", details=name)
+        audit.record(
+            session,
+            admin_id,
+            "board.create" if board_id is None else "board.update",
+            details=name,
+        )
     return board
+
+
+def recent_audit_entries(limit: int = 200) -> list[AuditEntry]:
+    """The audit log, newest first, with who acted and on whom."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.member))
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        ).unique()
+    )

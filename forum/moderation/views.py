@@ -4,38 +4,62 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
-from forum import permissions
+from forum import lookups, permissions
 from forum.errors import ForumError, InvalidInput
 from forum.extensions import db
-from forum.models import AuditEntry, Badge, Board, Member, Post, Rank, Report, Role, Thread
-from forum.moderation import bp, services
+from forum.forms import ButtonForm
+from forum.links import post_url, thread_url
+from forum.models import Badge, Board, Member, Post, Rank, Report, Role, Thread
+from forum.moderation import services
 from forum.moderation.forms import (
     BadgeForm,
     BoardForm,
     MoveForm,
     RankForm,
     ReasonForm,
+    ReportForm,
     member_tool_forms,
+    move_form,
 )
 from forum.reputation import services as reputation
 from forum.threads import services as thread_services
-from forum.threads.forms import ButtonForm
-from forum.threads.links import post_url, thread_url
 from forum.web import keeps_form_on_csrf_failure
+
+bp = Blueprint("moderation", __name__)
+
+
+MEMBER_ENDPOINTS = frozenset({"moderation.report"})  # any member may report a post
 
 
 @bp.before_request
 @login_required
 def require_moderator():
-    """Every page here is for moderators; admin-only pages check again."""
+    """Every page here but the report form is for moderators; admin-only pages check again."""
+    if request.endpoint in MEMBER_ENDPOINTS:
+        return
     if not permissions.can_moderate(current_user):
         abort(403, "Only moderators can do that.")
+
+
+@bp.app_context_processor
+def moderator_tools() -> dict:
+    """Moderation's forms for pages other areas render (a profile, a thread page), so those
+    areas need not import them: the templates call these when the viewer moderates."""
+    return {"member_tools": _member_tools, "thread_tools": _thread_tools}
+
+
+def _member_tools(member: Member) -> dict:
+    return member_tool_forms(
+        member, reputation.grantable_badges(member), reputation.ladder(db.session)
+    )
+
+
+def _thread_tools(thread: Thread) -> MoveForm:
+    return move_form(thread, lookups.boards_in_order())
 
 
 def _require_admin() -> None:
@@ -50,6 +74,22 @@ def _expired() -> None:
 # posts and reports -------------------------------------------------------------------------------
 
 
+@bp.route("/p/<int:post_id>/report", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
+def report(post_id: int):
+    post = thread_services.visible_post(post_id, current_user) or abort(404)
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            services.report_post(current_user, post, form.reason.data)
+        except ForumError as exc:
+            abort(403, str(exc))
+        flash("Thanks: a moderator will look at this post.", "success")
+        return redirect(post_url(post))
+    status = 400 if form.errors else 200
+    return render_template("moderation/report.html", post=post, form=form), status
+
+
 def _set_removed(post_id: int, removed: bool):
     post = db.get_or_404(Post, post_id)
     if not ButtonForm().validate_on_submit():
@@ -60,26 +100,26 @@ def _set_removed(post_id: int, removed: bool):
     return redirect(post_url(post))
 
 
-@bp.post("/posts/<int:post_id>/remove")
+@bp.post("/moderation/posts/<int:post_id>/remove")
 @keeps_form_on_csrf_failure
 def remove_post(post_id: int):
     return _set_removed(post_id, True)
 
 
-@bp.post("/posts/<int:post_id>/restore")
+@bp.post("/moderation/posts/<int:post_id>/restore")
 @keeps_form_on_csrf_failure
 def restore_post(post_id: int):
     return _set_removed(post_id, False)
 
 
-@bp.get("/reports")
+@bp.get("/moderation/reports")
 def reports():
     return render_template(
         "moderation/reports.html", reports=services.open_reports(), button_form=ButtonForm()
     )
 
 
-@bp.post("/reports/<int:report_id>/<any(remove, dismiss):decision>")
+@bp.post("/moderation/reports/<int:report_id>/<any(remove, dismiss):decision>")
 @keeps_form_on_csrf_failure
 def resolve_report(report_id: int, decision: str):
     report = db.get_or_404(Report, report_id)
@@ -91,15 +131,9 @@ def resolve_report(report_id: int, decision: str):
     return redirect(url_for("moderation.reports"))
 
 
-@bp.get("/audit")
+@bp.get("/moderation/audit")
 def audit_log():
-    entries = db.session.scalars(
-        select(AuditEntry)
-        .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.member))
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-        .limit(200)
-    ).unique()
-    return render_template("moderation/audit.html", entries=list(entries))
+    return render_template("moderation/audit.html", entries=services.recent_audit_entries())
 
 
 # threads -----------------------------------------------------------------------------------------
@@ -112,7 +146,7 @@ THREAD_FLAGS = {
 }
 
 
-@bp.post("/threads/<int:thread_id>/<any(lock, unlock, pin, unpin):action>")
+@bp.post("/moderation/threads/<int:thread_id>/<any(lock, unlock, pin, unpin):action>")
 @keeps_form_on_csrf_failure
 def thread_flag(thread_id: int, action: str):
     thread = db.get_or_404(Thread, thread_id)
@@ -125,12 +159,11 @@ def thread_flag(thread_id: int, action: str):
     return redirect(thread_url(thread))
 
 
-@bp.post("/threads/<int:thread_id>/move")
+@bp.post("/moderation/threads/<int:thread_id>/move")
 @keeps_form_on_csrf_failure
 def move_thread(thread_id: int):
     thread = db.get_or_404(Thread, thread_id)
-    form = MoveForm()
-    form.board.choices = [SelectChoice(b.id, b.name) for b in db.session.scalars(select(Board))]
+    form = move_form(thread, lookups.boards_in_order())
     if form.validate_on_submit():
         services.move_thread(current_user, thread, db.session.get(Board, form.board.data))
         flash("Thread moved.", "info")
@@ -142,14 +175,10 @@ def move_thread(thread_id: int):
 # members -----------------------------------------------------------------------------------------
 
 
-def _member(handle: str) -> Member:
-    return db.first_or_404(select(Member).where(Member.handle == handle.lower()))
-
-
 def _member_action(handle: str, form_name: str, action):
     """Validate one of the profile's moderator forms and run its action, or show why not."""
-    member = _member(handle)
-    form = member_tool_forms(member)[form_name]
+    member = lookups.member_by_handle(handle) or abort(404)
+    form = _member_tools(member)[form_name]
     if form.validate_on_submit():
         try:
             message = action(member, form)
@@ -166,7 +195,7 @@ def _member_action(handle: str, form_name: str, action):
     return redirect(url_for("members.profile", handle=member.handle))
 
 
-@bp.post("/members/<handle>/suspend")
+@bp.post("/moderation/members/<handle>/suspend")
 @keeps_form_on_csrf_failure
 def suspend(handle: str):
     def act(member, form):
@@ -176,7 +205,7 @@ def suspend(handle: str):
     return _member_action(handle, "suspend", act)
 
 
-@bp.post("/members/<handle>/unsuspend")
+@bp.post("/moderation/members/<handle>/unsuspend")
 @keeps_form_on_csrf_failure
 def unsuspend(handle: str):
     def act(member, form):
@@ -186,7 +215,7 @@ def unsuspend(handle: str):
     return _member_action(handle, "unsuspend", act)
 
 
-@bp.post("/members/<handle>/rank")
+@bp.post("/moderation/members/<handle>/rank")
 @keeps_form_on_csrf_failure
 def fixed_rank(handle: str):
     def act(member, form):
@@ -196,7 +225,7 @@ def fixed_rank(handle: str):
     return _member_action(handle, "fixed", act)
 
 
-@bp.post("/members/<handle>/badges")
+@bp.post("/moderation/members/<handle>/badges")
 @keeps_form_on_csrf_failure
 def grant_badge(handle: str):
     def act(member, form):
@@ -207,7 +236,7 @@ def grant_badge(handle: str):
     return _member_action(handle, "grant", act)
 
 
-@bp.post("/members/<handle>/badges/<int:badge_id>/revoke")
+@bp.post("/moderation/members/<handle>/badges/<int:badge_id>/revoke")
 @keeps_form_on_csrf_failure
 def revoke_badge(handle: str, badge_id: int):
     badge = db.get_or_404(Badge, badge_id)
@@ -219,7 +248,7 @@ def revoke_badge(handle: str, badge_id: int):
     return _member_action(handle, "revoke", act)
 
 
-@bp.post("/members/<handle>/role")
+@bp.post("/moderation/members/<handle>/role")
 @keeps_form_on_csrf_failure
 def set_role(handle: str):
     _require_admin()
@@ -243,8 +272,8 @@ def _thresholds(form) -> reputation.Thresholds:
     )
 
 
-@bp.route("/ranks", methods=["GET", "POST"])
-@bp.route("/ranks/<int:rank_id>", methods=["GET", "POST"])
+@bp.route("/moderation/ranks", methods=["GET", "POST"])
+@bp.route("/moderation/ranks/<int:rank_id>", methods=["GET", "POST"])
 @keeps_form_on_csrf_failure
 def ranks(rank_id: int | None = None):
     rank = db.get_or_404(Rank, rank_id) if rank_id else None
@@ -257,14 +286,14 @@ def ranks(rank_id: int | None = None):
         else:
             flash("The rank ladder is saved; every member's rank was recomputed.", "success")
             return redirect(url_for("moderation.ranks"))
-    ladder = db.session.scalars(select(Rank).order_by(Rank.position)).all()
+    ladder = reputation.ladder(db.session)
     status = 400 if form.errors else 200
     return render_template(
         "moderation/ranks.html", ladder=ladder, form=form, rank=rank, button_form=ButtonForm()
     ), status
 
 
-@bp.post("/ranks/<int:rank_id>/delete")
+@bp.post("/moderation/ranks/<int:rank_id>/delete")
 @keeps_form_on_csrf_failure
 def delete_rank(rank_id: int):
     if ButtonForm().validate_on_submit():
@@ -287,14 +316,14 @@ def _badge_icons() -> list[tuple[str, str]]:
     ]
 
 
-@bp.get("/badges")
+@bp.get("/moderation/badges")
 def badges():
-    listed = db.session.scalars(select(Badge).order_by(Badge.is_retired, Badge.name)).all()
+    listed = reputation.badges_listed()
     return render_template("moderation/badges.html", badges=listed, button_form=ButtonForm())
 
 
-@bp.route("/badges/new", methods=["GET", "POST"])
-@bp.route("/badges/<int:badge_id>", methods=["GET", "POST"])
+@bp.route("/moderation/badges/new", methods=["GET", "POST"])
+@bp.route("/moderation/badges/<int:badge_id>", methods=["GET", "POST"])
 @keeps_form_on_csrf_failure
 def badge(badge_id: int | None = None):
     badge = db.get_or_404(Badge, badge_id) if badge_id else None
@@ -337,7 +366,7 @@ def badge(badge_id: int | None = None):
     ), status
 
 
-@bp.post("/badges/<int:badge_id>/<any(retire, unretire):action>")
+@bp.post("/moderation/badges/<int:badge_id>/<any(retire, unretire):action>")
 @keeps_form_on_csrf_failure
 def retire_badge(badge_id: int, action: str):
     badge = db.get_or_404(Badge, badge_id)
@@ -353,15 +382,15 @@ def retire_badge(badge_id: int, action: str):
 # boards (admins) ---------------------------------------------------------------------------------
 
 
-@bp.get("/boards")
+@bp.get("/moderation/boards")
 def boards():
     _require_admin()
-    listed = db.session.scalars(select(Board).order_by(Board.position, Board.name)).all()
+    listed = lookups.boards_in_order()
     return render_template("moderation/boards.html", boards=listed)
 
 
-@bp.route("/boards/new", methods=["GET", "POST"])
-@bp.route("/boards/<int:board_id>", methods=["GET", "POST"])
+@bp.route("/moderation/boards/new", methods=["GET", "POST"])
+@bp.route("/moderation/boards/<int:board_id>", methods=["GET", "POST"])
 @keeps_form_on_csrf_failure
 def board(board_id: int | None = None):
     _require_admin()
@@ -372,9 +401,9 @@ def board(board_id: int | None = None):
             services.save_board(
                 current_user,
                 board_id,
-                form.name.data,
-                form.description.data or "",
-                form.position.data or 0,
+                name=form.name.data,
+                description=form.description.data or "",
+                position=form.position.data or 0,
             )
         except InvalidInput as exc:
             form.name.errors.append(str(exc))

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from forum import mail
 from forum.database import utcnow, write_transaction
 from forum.extensions import db
+from forum.links import site_url
 from forum.markup import plain_text
 from forum.models import (
     EmailPreference,
@@ -44,7 +45,6 @@ from forum.notifications.services import (
     recount_unread,
     unsubscribe_token,
 )
-from forum.threads.links import site_url
 
 log = logging.getLogger(__name__)
 # Stronger kinds win when one post concerns a member several ways: a mention in a reply to a

@@ -7,11 +7,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from forum.extensions import csrf, db
+from forum.forms import ButtonForm
+from forum.links import post_url, thread_url
 from forum.models import Board, Member, Post, Thread, WatchLevel
 from forum.notifications import services
 from forum.notifications.forms import NotificationSettingsForm
-from forum.threads.forms import ButtonForm
-from forum.threads.links import post_url, thread_url
 from forum.web import keeps_form_on_csrf_failure
 
 bp = Blueprint("notifications", __name__)

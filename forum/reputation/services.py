@@ -8,10 +8,11 @@ from datetime import date, timedelta
 from sqlalchemy import and_, delete, func, select, update
 
 from forum import audit, permissions
-from forum.database import name_taken, utcnow, write_transaction
+from forum.database import utcnow, write_transaction
 from forum.errors import InvalidInput, NotAllowed
 from forum.extensions import db
 from forum.models import Badge, EventKind, Member, MemberBadge, Rank, RankChange
+from forum.names import normalise_name, row_to_save
 from forum.notifications import services as notifications
 
 DEFAULT_LADDER = (
@@ -72,12 +73,12 @@ class Thresholds:
         )
 
 
-def seed_default_ladder() -> None:
+def seed_default_ladder(session) -> None:
     """Insert the default ladder into an empty ranks table (caller commits)."""
-    if db.session.scalar(select(Rank.id).limit(1)) is not None:
+    if session.scalar(select(Rank.id).limit(1)) is not None:
         return
     for position, (name, posts, kudos, solutions, days) in enumerate(DEFAULT_LADDER):
-        db.session.add(
+        session.add(
             Rank(
                 name=name,
                 position=position,
@@ -89,8 +90,8 @@ def seed_default_ladder() -> None:
         )
 
 
-def ladder() -> list[Rank]:
-    return list(db.session.scalars(select(Rank).order_by(Rank.position)))
+def ladder(session) -> list[Rank]:
+    return list(session.scalars(select(Rank).order_by(Rank.position)))
 
 
 def earned_rank(ranks: list[Rank], member: Member, today: date | None = None) -> Rank | None:
@@ -103,43 +104,44 @@ def earned_rank(ranks: list[Rank], member: Member, today: date | None = None) ->
     return best
 
 
-def refresh_rank(member_id: int, cause: str = "") -> None:
+def refresh_rank(session, member_id: int, cause: str = "") -> None:
     """Recompute a member's ladder rank after their numbers changed, keeping the history, and
     grant automatic badges they now qualify for (inside the caller's unit of work)."""
-    session = db.session
     member = session.get(Member, member_id, populate_existing=True)
-    ranks = ladder()
-    _apply_rank(member, earned_rank(ranks, member), cause)
-    award_automatic_badges(member)
+    ranks = ladder(session)
+    _apply_rank(session, member, earned_rank(ranks, member), cause)
+    award_automatic_badges(session, member)
 
 
-def _apply_rank(member: Member, rank: Rank | None, cause: str) -> None:
+def _apply_rank(session, member: Member, rank: Rank | None, cause: str) -> None:
     if member.rank_id == (rank.id if rank else None):
         return
     old = member.rank.name if member.rank else ""
-    db.session.execute(
+    session.execute(
         update(Member).where(Member.id == member.id).values(rank_id=rank.id if rank else None)
     )
-    db.session.add(
+    session.add(
         RankChange(
             member_id=member.id, old_rank=old, new_rank=rank.name if rank else "", cause=cause[:120]
         )
     )
     if old and rank is not None:  # joining gives the first rank: that is no news
         notifications.record(
-            db.session, EventKind.RANK, actor_id=None, member_id=member.id, details=rank.name
+            session, EventKind.RANK, actor_id=None, member_id=member.id, details=rank.name
         )
-    db.session.expire(member, ["rank_id", "rank"])
+    session.expire(member, ["rank_id", "rank"])
 
 
-def award_automatic_badges(member: Member) -> None:
+def award_automatic_badges(session, member: Member) -> None:
     today = utcnow().date()
     held = select(MemberBadge.badge_id).where(MemberBadge.member_id == member.id)
-    for badge in db.session.scalars(
+    for badge in session.scalars(
         select(Badge).where(Badge.is_automatic, Badge.is_retired.is_(False), Badge.id.not_in(held))
     ):
         if Thresholds.of_badge(badge).held_by(member, today):
-            _grant(None, member.id, badge, f"earned: {describe(Thresholds.of_badge(badge))}")
+            _grant(
+                session, None, member.id, badge, f"earned: {describe(Thresholds.of_badge(badge))}"
+            )
 
 
 def describe(thresholds: Thresholds) -> str:
@@ -162,7 +164,7 @@ class NextRank:
 def next_rank(member: Member, today: date | None = None) -> NextRank | None:
     """What the member still needs for the next rung (Khoros hides this; we say it)."""
     today = today or utcnow().date()
-    ranks = ladder()
+    ranks = ladder(db.session)
     current = earned_rank(ranks, member, today)
     above = [r for r in ranks if current is None or r.position > current.position]
     if not above:
@@ -179,11 +181,11 @@ def next_rank(member: Member, today: date | None = None) -> NextRank | None:
     return NextRank(target, missing)
 
 
-def recompute_all_ranks(cause: str) -> None:
+def recompute_all_ranks(session, cause: str) -> None:
     """After a ladder edit: every member's rank against the new ladder (caller's unit of work)."""
-    ranks = ladder()
-    for member in db.session.scalars(select(Member)):
-        _apply_rank(member, earned_rank(ranks, member), cause)
+    ranks = ladder(session)
+    for member in session.scalars(select(Member)):
+        _apply_rank(session, member, earned_rank(ranks, member), cause)
 
 
 # ladder editing --------------------------------------------------------------------------------
@@ -197,31 +199,25 @@ def _require_moderator(actor: Member) -> None:
 def save_rank(actor: Member, rank_id: int | None, name: str, thresholds: Thresholds) -> Rank:
     """Create a rung (rank_id None, placed by its thresholds) or change one; ranks are recomputed."""
     _require_moderator(actor)
-    name = " ".join(name.split())
-    if not name or len(name) > 60:
-        raise InvalidInput("A rank needs a name of at most 60 characters.")
+    name = normalise_name(name, "rank", 60)
     actor_id = actor.id
     with write_transaction() as session:
-        if name_taken(session, Rank, name, rank_id):
-            raise InvalidInput("Another rank already has that name.")
+        top = session.scalar(select(func.max(Rank.position))) or 0
+        rank = row_to_save(session, Rank, rank_id, name, "rank")
         if rank_id is None:
-            top = session.scalar(select(func.max(Rank.position))) or 0
-            rank = Rank(name=name, position=top + 1)
-            session.add(rank)
-            action = "rank.create"
-        else:
-            rank = session.get(Rank, rank_id)
-            if rank is None:
-                raise InvalidInput("That rank does not exist.")
-            action = "rank.update"
+            rank.position = top + 1
+        action = "rank.create" if rank_id is None else "rank.update"
         before = f"{rank.name}: {describe(Thresholds.of_rank(rank))}" if rank_id else ""
         rank.name = name
         rank.min_posts, rank.min_kudos = thresholds.posts, thresholds.kudos
         rank.min_solutions, rank.min_days = thresholds.solutions, thresholds.days
+        session.add(rank)
         session.flush()
         _reorder(session)
-        audit.record(actor_id, action, reason=f"{name}: {describe(thresholds)}", details=before)
-        recompute_all_ranks(f"ladder changed ({name})")
+        audit.record(
+            session, actor_id, action, reason=f"{name}: {describe(thresholds)}", details=before
+        )
+        recompute_all_ranks(session, f"ladder changed ({name})")
     return rank
 
 
@@ -246,7 +242,7 @@ def delete_rank(actor: Member, rank_id: int) -> None:
             return
         if session.scalar(select(func.count()).select_from(Rank)) <= 1:
             raise InvalidInput("The ladder needs at least one rank.")
-        audit.record(actor_id, "rank.delete", reason=rank.name)
+        audit.record(session, actor_id, "rank.delete", reason=rank.name)
         session.execute(
             update(Member).where(Member.fixed_rank_id == rank_id).values(fixed_rank_id=None)
         )
@@ -254,7 +250,7 @@ def delete_rank(actor: Member, rank_id: int) -> None:
         session.delete(rank)
         session.flush()
         _reorder(session)
-        recompute_all_ranks(f"ladder changed ({rank.name} removed)")
+        recompute_all_ranks(session, f"ladder changed ({rank.name} removed)")
 
 
 def set_fixed_rank(actor: Member, member: Member, rank_id: int | None, reason: str) -> None:
@@ -279,6 +275,7 @@ def set_fixed_rank(actor: Member, member: Member, rank_id: int | None, reason: s
             )
         )
         audit.record(
+            session,
             actor_id,
             "rank.fix" if rank else "rank.unfix",
             member_id=member_id,
@@ -288,6 +285,35 @@ def set_fixed_rank(actor: Member, member: Member, rank_id: int | None, reason: s
 
 
 # badges ----------------------------------------------------------------------------------------
+
+
+def badges_listed() -> list[Badge]:
+    """Every badge for the moderators' list, active ones first."""
+    return list(db.session.scalars(select(Badge).order_by(Badge.is_retired, Badge.name)))
+
+
+def badges_held(member: Member) -> list[Badge]:
+    """The badges a member holds, by name (what they may feature)."""
+    return list(
+        db.session.scalars(
+            select(Badge)
+            .join(MemberBadge)
+            .where(MemberBadge.member_id == member.id)
+            .order_by(Badge.name)
+        )
+    )
+
+
+def grantable_badges(member: Member) -> list[Badge]:
+    """Active badges the member does not hold yet, by name."""
+    held = select(MemberBadge.badge_id).where(MemberBadge.member_id == member.id)
+    return list(
+        db.session.scalars(
+            select(Badge)
+            .where(Badge.is_retired.is_(False), Badge.id.not_in(held))
+            .order_by(Badge.name)
+        )
+    )
 
 
 def matching_members(thresholds: Thresholds, today: date | None = None) -> int:
@@ -312,16 +338,10 @@ def save_badge(
 ) -> Badge:
     """Create or edit a badge; a rule makes it automatic and grants it to everyone it matches."""
     _require_moderator(actor)
-    name = " ".join(name.split())
-    if not name or len(name) > 60:
-        raise InvalidInput("A badge needs a name of at most 60 characters.")
+    name = normalise_name(name, "badge", 60)
     actor_id = actor.id
     with write_transaction() as session:
-        if name_taken(session, Badge, name, badge_id):
-            raise InvalidInput("Another badge already has that name.")
-        badge = Badge() if badge_id is None else session.get(Badge, badge_id)
-        if badge is None:
-            raise InvalidInput("That badge does not exist.")
+        badge = row_to_save(session, Badge, badge_id, name, "badge")
         old_rule = describe(Thresholds.of_badge(badge)) if badge.is_automatic else ""
         badge.name, badge.description, badge.colour, badge.icon = name, description, colour, icon
         badge.is_automatic = rule is not None
@@ -331,6 +351,7 @@ def save_badge(
         session.add(badge)
         session.flush()
         audit.record(
+            session,
             actor_id,
             "badge.create" if badge_id is None else "badge.update",
             badge_id=badge.id,
@@ -340,6 +361,7 @@ def save_badge(
         new_rule = describe(rule) if badge.is_automatic else ""
         if new_rule != old_rule:
             audit.record(
+                session,
                 actor_id,
                 "badge.rule",
                 badge_id=badge.id,
@@ -359,7 +381,7 @@ def _grant_to_matching(session, badge: Badge, rule: Thresholds) -> int:
         )
     )
     for member_id in member_ids:
-        _grant(None, member_id, badge, f"earned: {describe(rule)}")
+        _grant(session, None, member_id, badge, f"earned: {describe(rule)}")
     return len(member_ids)
 
 
@@ -370,6 +392,7 @@ def set_badge_retired(actor: Member, badge: Badge, retired: bool, reason: str) -
     with write_transaction() as session:
         session.get(Badge, badge_id).is_retired = retired
         audit.record(
+            session,
             actor_id,
             "badge.retire" if retired else "badge.unretire",
             badge_id=badge_id,
@@ -377,15 +400,17 @@ def set_badge_retired(actor: Member, badge: Badge, retired: bool, reason: str) -
         )
 
 
-def _grant(actor_id: int | None, member_id: int, badge: Badge, reason: str) -> None:
-    db.session.add(
+def _grant(session, actor_id: int | None, member_id: int, badge: Badge, reason: str) -> None:
+    session.add(
         MemberBadge(
             member_id=member_id, badge_id=badge.id, granted_by_id=actor_id, reason=reason[:255]
         )
     )
-    audit.record(actor_id, "badge.grant", member_id=member_id, badge_id=badge.id, reason=reason)
+    audit.record(
+        session, actor_id, "badge.grant", member_id=member_id, badge_id=badge.id, reason=reason
+    )
     notifications.record(
-        db.session, EventKind.BADGE, actor_id=actor_id, member_id=member_id, details=badge.name
+        session, EventKind.BADGE, actor_id=actor_id, member_id=member_id, details=badge.name
     )
 
 
@@ -404,7 +429,7 @@ def grant_badge(actor: Member, member: Member, badge: Badge, reason: str) -> boo
             )
         ):
             return False
-        _grant(actor_id, member_id, session.get(Badge, badge_id), reason)
+        _grant(session, actor_id, member_id, session.get(Badge, badge_id), reason)
     return True
 
 
@@ -428,7 +453,7 @@ def revoke_badge(actor: Member, member: Member, badge: Badge, reason: str) -> bo
             .values(featured_badge_id=None)
         )
         audit.record(
-            actor_id, "badge.revoke", member_id=member_id, badge_id=badge_id, reason=reason
+            session, actor_id, "badge.revoke", member_id=member_id, badge_id=badge_id, reason=reason
         )
     return True
 

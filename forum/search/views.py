@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from forum import permissions
 from forum.extensions import limiter
+from forum.links import page_of, thread_url
 from forum.search import get_search
 from forum.search.service import SearchOutcome
-from forum.threads.links import page_of, thread_url
 
 bp = Blueprint("search", __name__)
 PER_PAGE = 10

@@ -1,31 +1,19 @@
-"""Posting forms. Limits here mirror the services' rules so errors show beside the field."""
+"""Posting forms: each field checked by the posting service's own rule, shown beside the field."""
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
 
+from forum.forms import service_rule
+from forum.threads.services import MAX_SUBJECT, check_body, check_subject
 
-def _body_limit(_form, field):
-    limit = current_app.config["MAX_POST_LENGTH"]
-    if field.data and len(field.data) > limit:
-        raise ValidationError(
-            f"Posts are at most {limit:,} characters ({len(field.data):,} given)."
-        )
-
-
-def _not_blank(_form, field):
-    if not (field.data or "").strip():
-        raise ValidationError("A post needs some text.")
-
-
-BODY_VALIDATORS = [_not_blank, _body_limit]
-SUBJECT_VALIDATORS = [DataRequired("A thread needs a subject."), Length(max=200)]
+BODY_VALIDATORS = [service_rule(check_body)]
+SUBJECT_VALIDATORS = [service_rule(check_subject)]
+SUBJECT_HINTS = {"required": True, "maxlength": MAX_SUBJECT}  # the browser's own checks
 
 
 class ThreadForm(FlaskForm):
     board = SelectField("Board", coerce=int, validate_choice=True)
-    subject = StringField("Subject", validators=SUBJECT_VALIDATORS)
+    subject = StringField("Subject", validators=SUBJECT_VALIDATORS, render_kw=SUBJECT_HINTS)
     body = TextAreaField("Message", validators=BODY_VALIDATORS)
     preview = SubmitField("Preview")
     submit = SubmitField("Post")
@@ -40,11 +28,7 @@ class ReplyForm(FlaskForm):
 class EditForm(FlaskForm):
     """Editing a post; the view drops the subject unless the post opens its thread."""
 
-    subject = StringField("Subject", validators=SUBJECT_VALIDATORS)
+    subject = StringField("Subject", validators=SUBJECT_VALIDATORS, render_kw=SUBJECT_HINTS)
     body = TextAreaField("Message", validators=BODY_VALIDATORS)
     preview = SubmitField("Preview")
     submit = SubmitField("Save changes")
-
-
-class ButtonForm(FlaskForm):
-    """A bare form for one-button actions (kudos, remove, restore): it carries the CSRF token."""

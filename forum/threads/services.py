@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -20,15 +18,10 @@ from forum.extensions import db
 from forum.models import Badge, Board, EventKind, Kudos, Member, Post, Rank, Thread
 from forum.notifications import services as notifications
 from forum.reputation.services import refresh_rank
+from forum.text import slugify, storable
 
 REPLY_PREFIX = "Re: "
-
-
-def slugify(text: str) -> str:
-    """An ASCII URL slug for a subject ("What does interview mean?" -> "what-does-interview-mean")."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:80].rstrip("-") or "thread"
+MAX_SUBJECT = 200
 
 
 def reply_subject(subject: str) -> str:
@@ -43,15 +36,10 @@ def render_body(source: str) -> str:
     return str(markup.render_markdown(source, member_exists=member_exists))
 
 
-def storable(text: str) -> str:
-    """U+0000 becomes U+FFFD, as CommonMark renders it: PostgreSQL cannot store it in text."""
-    return text.replace("\x00", "\ufffd")
-
-
-def check_body(body: str, limit: int | None = None) -> str:
-    """A body must say something and fit the limit."""
+def check_body(body: str) -> str:
+    """A body must say something and fit FORUM_MAX_POST_LENGTH."""
     body = storable(body)
-    limit = limit or current_app.config["MAX_POST_LENGTH"]
+    limit = current_app.config["MAX_POST_LENGTH"]
     if not body.strip():
         raise InvalidInput("A post needs some text.")
     if len(body) > limit:
@@ -63,8 +51,8 @@ def check_subject(subject: str) -> str:
     subject = " ".join(storable(subject).split())
     if not subject:
         raise InvalidInput("A thread needs a subject.")
-    if len(subject) > 200:
-        raise InvalidInput("Subjects are at most 200 characters.")
+    if len(subject) > MAX_SUBJECT:
+        raise InvalidInput(f"Subjects are at most {MAX_SUBJECT} characters.")
     return subject
 
 
@@ -75,18 +63,33 @@ def cannot_post_reason(member: Member) -> str:
     return "Your account cannot post right now."
 
 
+def check_can_post(member: Member) -> None:
+    """Raise why this member cannot post at all (suspended, ...), or return."""
+    if not permissions.can_post(member):
+        raise NotAllowed(cannot_post_reason(member))
+
+
+def check_can_reply(member: Member, thread: Thread) -> None:
+    """Raise why this member cannot reply in this thread (suspended, locked), or return."""
+    if permissions.can_reply(member, thread):
+        return
+    check_can_post(member)
+    if thread.is_locked:
+        raise ThreadLocked("This thread is locked; it takes no more replies.")
+    raise NotAllowed("You cannot reply to this thread.")
+
+
 def create_thread(
     author: Member, board: Board, subject: str, body: str, *, at: datetime | None = None
 ) -> Thread:
     """Open a thread with its first post."""
-    if not permissions.can_post(author):
-        raise NotAllowed(cannot_post_reason(author))
+    check_can_post(author)
     subject, body = check_subject(subject), check_body(body)
     html = render_body(body)
     author_id, board_id = author.id, board.id
     with write_transaction() as session:
         thread = add_thread(session, board_id, author_id, subject, body, html, at or utcnow())
-        _count_post(author_id, +1, "started a thread")
+        _count_post(session, author_id, +1, "started a thread")
         notifications.watch_on_posting(session, author_id, thread.id)
         notifications.record(
             session,
@@ -138,12 +141,7 @@ def add_thread(session, board_id, author_id, subject, body, html, at, import_key
 
 def reply(author: Member, thread: Thread, body: str, *, at: datetime | None = None) -> Post:
     """Add a reply at the next position; the thread row's counter hands out positions atomically."""
-    if not permissions.can_reply(author, thread):
-        if not permissions.can_post(author):
-            raise NotAllowed(cannot_post_reason(author))
-        if thread.is_locked:
-            raise ThreadLocked("This thread is locked; it takes no more replies.")
-        raise NotAllowed("You cannot reply to this thread.")
+    check_can_reply(author, thread)
     body = check_body(body)
     html = render_body(body)
     author_id, thread_id = author.id, thread.id
@@ -151,7 +149,7 @@ def reply(author: Member, thread: Thread, body: str, *, at: datetime | None = No
         post, visible = add_reply(session, thread_id, author_id, body, html, at or utcnow())
         notifications.watch_on_posting(session, author_id, thread_id)
         if visible:
-            _count_post(author_id, +1, "replied")
+            _count_post(session, author_id, +1, "replied")
             notifications.record(
                 session, EventKind.POST, actor_id=author_id, thread_id=thread_id, post_id=post.id
             )
@@ -192,11 +190,11 @@ def add_reply(session, thread_id, author_id, body, html, at) -> tuple[Post, bool
     return post, not hidden
 
 
-def _count_post(member_id: int, delta: int, cause: str) -> None:
-    db.session.execute(
+def _count_post(session, member_id: int, delta: int, cause: str) -> None:
+    session.execute(
         update(Member).where(Member.id == member_id).values(post_count=Member.post_count + delta)
     )
-    refresh_rank(member_id, cause)
+    refresh_rank(session, member_id, cause)
 
 
 def edit_post(editor: Member, post: Post, body: str, subject: str | None = None) -> Post:
@@ -281,7 +279,7 @@ def apply_removal(
         )
     )
     for author_id, posts in sorted(counted.items()):
-        _count_post(author_id, delta * posts, cause)
+        _count_post(session, author_id, delta * posts, cause)
     if removed:
         notifications.forget_post(
             session, post.id, whole_thread_id=thread.id if post.position == 1 else None
@@ -296,6 +294,7 @@ def apply_removal(
             details=reason or "no reason given",
         )
     audit.record(
+        session,
         moderator_id,
         "post.remove" if removed else "post.restore",
         member_id=post.author_id,
@@ -314,7 +313,7 @@ def give_kudos(member: Member, post: Post) -> bool:
         with write_transaction() as session:
             session.add(Kudos(member_id=member_id, post_id=post_id))
             session.flush()
-            _count_kudos(post_id, author_id, +1)
+            _count_kudos(session, post_id, author_id, +1)
             notifications.record(session, EventKind.KUDOS, actor_id=member_id, post_id=post_id)
     except IntegrityError:  # the primary key says it is already there
         return False
@@ -329,21 +328,21 @@ def take_back_kudos(member: Member, post: Post) -> bool:
             delete(Kudos).where(Kudos.member_id == member_id, Kudos.post_id == post_id)
         ).rowcount
         if deleted:
-            _count_kudos(post_id, author_id, -1)
+            _count_kudos(session, post_id, author_id, -1)
     return bool(deleted)
 
 
-def _count_kudos(post_id: int, author_id: int, delta: int) -> None:
+def _count_kudos(session, post_id: int, author_id: int, delta: int) -> None:
     """Post and author counters move together, by atomic UPDATE; the rank follows."""
-    db.session.execute(
+    session.execute(
         update(Post).where(Post.id == post_id).values(kudos_count=Post.kudos_count + delta)
     )
-    db.session.execute(
+    session.execute(
         update(Member)
         .where(Member.id == author_id)
         .values(kudos_received=Member.kudos_received + delta)
     )
-    refresh_rank(author_id, "kudos received" if delta > 0 else "kudos taken back")
+    refresh_rank(session, author_id, "kudos received" if delta > 0 else "kudos taken back")
 
 
 def set_solution(actor: Member, thread: Thread, post: Post | None) -> None:
@@ -371,18 +370,59 @@ def set_solution(actor: Member, thread: Thread, post: Post | None) -> None:
                     .where(Member.id == author_id)
                     .values(solution_count=Member.solution_count + delta)
                 )
-                refresh_rank(author_id, "solution accepted" if delta > 0 else "solution cleared")
+                refresh_rank(
+                    session, author_id, "solution accepted" if delta > 0 else "solution cleared"
+                )
         if post_id is not None:
             notifications.record(
                 session, EventKind.SOLUTION, actor_id=actor_id, thread_id=thread_id, post_id=post_id
             )
         if permissions.can_moderate(actor):
             audit.record(
+                session,
                 actor_id,
                 "solution.accept" if post_id else "solution.clear",
                 thread_id=thread_id,
                 post_id=post_id or old_id,
             )
+
+
+def visible_thread(thread_id: int, viewer: Member) -> Thread | None:
+    """The thread, or None if there is none or it is hidden from this viewer (not a moderator)."""
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or (thread.is_hidden and not permissions.can_moderate(viewer)):
+        return None
+    return thread
+
+
+def visible_post(post_id: int, viewer: Member) -> Post | None:
+    """The post with its thread, or None if there is none or its thread is hidden from the viewer."""
+    post = db.session.get(Post, post_id, options=[joinedload(Post.thread)])
+    if post is None or visible_thread(post.thread_id, viewer) is None:
+        return None
+    return post
+
+
+def quote_text(thread: Thread, post_id: int) -> str:
+    """A reply form's opening quote of a visible post in this thread ("" for any other post)."""
+    quoted = db.session.get(Post, post_id)
+    if quoted is None or quoted.thread_id != thread.id or quoted.is_removed:
+        return ""
+    return markup.quote_for_reply(quoted.author.display_name, quoted.body_source, quoted.id)
+
+
+def front_page_boards() -> list[Board]:
+    """Every board in order with its last post, that post's author and thread (one query)."""
+    return list(
+        db.session.scalars(
+            select(Board)
+            .options(
+                joinedload(Board.last_post).joinedload(Post.author),
+                joinedload(Board.last_post).joinedload(Post.thread),
+            )
+            .order_by(Board.position, Board.name)
+        ).unique()
+    )
 
 
 def kudos_given(member: Member | None, post_ids: list[int]) -> set[int]:

@@ -5,24 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
-from forum import markup, permissions
+from forum import lookups, markup, permissions
 from forum.database import utcnow
 from forum.errors import ForumError, InvalidInput
 from forum.extensions import db, limiter
+from forum.forms import ButtonForm
+from forum.links import post_url, post_url_for_position, thread_url
 from forum.models import Board, Member, Post, Thread
 from forum.notifications import services as notifications
-from forum.threads import bp, services
+from forum.threads import services
 from forum.threads.blocks import post_blocks
-from forum.threads.forms import ButtonForm, EditForm, ReplyForm, ThreadForm
-from forum.threads.links import post_url, post_url_for_position, thread_url
+from forum.threads.forms import EditForm, ReplyForm, ThreadForm
 from forum.web import keeps_form_on_csrf_failure
+
+bp = Blueprint("threads", __name__)
 
 
 def posting_limit() -> str:
@@ -98,35 +99,30 @@ def render_posts(thread: Thread, rows: list) -> list[Markup]:
     ]
 
 
+def _refuse_unless(check, *args) -> None:
+    """403 with the service's own reason when a posting rule refuses."""
+    try:
+        check(*args)
+    except ForumError as exc:
+        abort(403, str(exc))
+
+
 def _visible_thread(thread_id: int) -> Thread:
-    thread = db.get_or_404(Thread, thread_id)
-    if thread.is_hidden and not permissions.can_moderate(current_user):
-        abort(404)
-    return thread
+    return services.visible_thread(thread_id, current_user) or abort(404)
 
 
 def _visible_post(post_id: int) -> Post:
-    post = db.get_or_404(Post, post_id, options=[joinedload(Post.thread)])
-    _visible_thread(post.thread_id)
-    return post
+    return services.visible_post(post_id, current_user) or abort(404)
 
 
 @bp.get("/")
 def index():
-    boards = db.session.scalars(
-        select(Board)
-        .options(
-            joinedload(Board.last_post).joinedload(Post.author),
-            joinedload(Board.last_post).joinedload(Post.thread),
-        )
-        .order_by(Board.position, Board.name)
-    ).unique()
-    return render_template("threads/index.html", boards=list(boards))
+    return render_template("threads/index.html", boards=services.front_page_boards())
 
 
 @bp.get("/b/<slug>")
 def board(slug: str):
-    board = db.first_or_404(select(Board).where(Board.slug == slug))
+    board = lookups.board_by_slug(slug) or abort(404)
     page = request.args.get("page", 1, type=int)
     threads, pages = services.board_threads(
         board, max(page, 1), current_app.config["THREADS_PER_PAGE"]
@@ -193,24 +189,12 @@ def thread(thread_id: int, slug: str | None = None):
         page_url=lambda p: thread_url(thread, p),
         can_reply=permissions.can_reply(current_user, thread),
         reply_form=ReplyForm() if current_user.is_authenticated else None,
-        move_form=_move_form(thread) if can_moderate else None,
+        can_moderate=can_moderate,
         post_link=post_url,
     )
     if state is not None and rows:  # after rendering: the write ends the page's read transaction
         notifications.note_read(current_user, thread, rows[-1].position, state.last_read)
     return html
-
-
-def _move_form(thread: Thread):
-    from forum.moderation.forms import MoveForm
-
-    form = MoveForm()
-    form.board.choices = [
-        SelectChoice(b.id, b.name)
-        for b in db.session.scalars(select(Board).order_by(Board.position, Board.name))
-    ]
-    form.board.data = thread.board_id
-    return form
 
 
 @bp.get("/p/<int:post_id>")
@@ -224,9 +208,8 @@ def permalink(post_id: int):
 @login_required
 @limit_posting
 def new_thread():
-    if not permissions.can_post(current_user):
-        abort(403, services.cannot_post_reason(current_user))
-    boards = list(db.session.scalars(select(Board).order_by(Board.position, Board.name)))
+    _refuse_unless(services.check_can_post, current_user)
+    boards = lookups.boards_in_order()
     form = ThreadForm()
     form.board.choices = [SelectChoice(b.id, b.name) for b in boards]
     if request.method == "GET" and (chosen := request.args.get("board")):
@@ -257,17 +240,10 @@ def new_thread():
 @limit_posting
 def reply(thread_id: int):
     thread = _visible_thread(thread_id)
-    if not permissions.can_post(current_user):
-        abort(403, services.cannot_post_reason(current_user))
-    if not permissions.can_reply(current_user, thread):
-        abort(403, "This thread is locked." if thread.is_locked else "You cannot reply here.")
+    _refuse_unless(services.check_can_reply, current_user, thread)
     form = ReplyForm()
     if request.method == "GET" and (quoted_id := request.args.get("quote", type=int)):
-        quoted = db.session.get(Post, quoted_id)
-        if quoted is not None and quoted.thread_id == thread.id and not quoted.is_removed:
-            form.body.data = markup.quote_for_reply(
-                quoted.author.display_name, quoted.body_source, quoted.id
-            )
+        form.body.data = services.quote_text(thread, quoted_id)
     preview = None
     if form.validate_on_submit():
         if form.preview.data:
@@ -369,23 +345,3 @@ def accept_solution(thread_id: int):
     else:
         flash("Solution accepted." if post else "Solution cleared.", "success")
     return redirect(post_url(post) if post else thread_url(thread))
-
-
-@bp.route("/p/<int:post_id>/report", methods=["GET", "POST"])
-@keeps_form_on_csrf_failure
-@login_required
-def report(post_id: int):
-    from forum.moderation.forms import ReportForm
-    from forum.moderation.services import report_post
-
-    post = _visible_post(post_id)
-    form = ReportForm()
-    if form.validate_on_submit():
-        try:
-            report_post(current_user, post, form.reason.data)
-        except ForumError as exc:
-            abort(403, str(exc))
-        flash("Thanks: a moderator will look at this post.", "success")
-        return redirect(post_url(post))
-    status = 400 if form.errors else 200
-    return render_template("threads/report.html", post=post, form=form), status

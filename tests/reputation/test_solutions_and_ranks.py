@@ -134,7 +134,7 @@ def _set_counts(app, member_id, posts=0, kudos=0, solutions=0):
     with app.app_context():
         member = db.session.get(Member, member_id)
         member.post_count, member.kudos_received, member.solution_count = posts, kudos, solutions
-        refresh_rank(member_id, "test setup")
+        refresh_rank(db.session, member_id, "test setup")
         db.session.commit()
 
 

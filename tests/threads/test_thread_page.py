@@ -189,7 +189,7 @@ def test_cached_post_blocks_follow_a_change_of_the_authors_rank_at_once(app, cli
         db.session.get(Member, member).post_count = 60
         db.session.get(Member, member).kudos_received = 30
         db.session.get(Member, member).solution_count = 3
-        refresh_rank(member, "test")
+        refresh_rank(db.session, member, "test")
         db.session.commit()
     assert client.get(url).get_data(as_text=True).count('author-title">Ace Contributor<') == 3
 

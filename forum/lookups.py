@@ -1,0 +1,21 @@
+"""Rows by the keys URLs carry (a member's handle, a board's slug), and the board list every area shows."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from forum.extensions import db
+from forum.models import Board, Member
+
+
+def member_by_handle(handle: str) -> Member | None:
+    return db.session.scalar(select(Member).where(Member.handle == handle.lower()))
+
+
+def board_by_slug(slug: str) -> Board | None:
+    return db.session.scalar(select(Board).where(Board.slug == slug))
+
+
+def boards_in_order() -> list[Board]:
+    """Boards as the front page orders them (position, then name)."""
+    return list(db.session.scalars(select(Board).order_by(Board.position, Board.name)))
