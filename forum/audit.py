@@ -12,23 +12,12 @@ def record(
     actor_id: int | None,
     action: str,
     *,
-    member_id: int | None = None,
-    thread_id: int | None = None,
-    post_id: int | None = None,
-    badge_id: int | None = None,
     reason: str = "",
     details: str = "",
+    **about: int | None,
 ) -> None:
-    """Add an entry to the caller's unit of work (it commits with the action)."""
+    """Add an entry to the caller's unit of work (it commits with the action). about names what
+    the action concerns: member_id, thread_id, post_id or badge_id (others raise TypeError)."""
     session.add(
-        AuditEntry(
-            actor_id=actor_id,
-            action=action,
-            member_id=member_id,
-            thread_id=thread_id,
-            post_id=post_id,
-            badge_id=badge_id,
-            reason=reason,
-            details=details,
-        )
+        AuditEntry(actor_id=actor_id, action=action, reason=reason, details=details, **about)
     )

@@ -7,10 +7,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select, update
 
-from forum.database import write_transaction
-from forum.extensions import db
 from forum.search import get_search
 
 forum_cli = AppGroup("forum", help="Set up and maintain the forum.")
@@ -55,16 +52,13 @@ def import_command(path: Path) -> None:
 @forum_cli.command("demo")
 def demo_command() -> None:
     """Load the demo thread (safe to run again: nothing is imported twice)."""
-    from forum.models import Board
+    from forum.importer import describe_board
 
     with resources.as_file(
         resources.files("forum.data") / "demo" / "interview-thread.jsonl"
     ) as path:
         run_import(path)
-    board = db.session.scalar(select(Board).where(Board.name == "Freelancers"))
-    if board is not None and not board.description:
-        board.description = "Questions and answers about finding and doing freelance work."
-        db.session.commit()
+    describe_board("Freelancers", "Questions and answers about finding and doing freelance work.")
     search = get_search()
     if not search.backend.exists():
         click.echo("Building the search index…")
@@ -94,41 +88,11 @@ def create_admin_command(handle: str, display_name: str, password: str, email: s
 @forum_cli.command("rerender")
 def rerender_command() -> None:
     """Re-render every post and signature from its Markdown (after the renderer changed)."""
-    from forum.markup import render_markdown
-    from forum.models import Member, Post
-    from forum.threads.services import render_body
+    from forum.members.services import rerender_signatures
+    from forum.threads.services import count_posts, rerender_posts
 
-    total = db.session.scalar(select(func.count()).select_from(Post))
-    last_id = 0
-    with click.progressbar(length=total, label="Re-rendering posts") as bar:
-        while True:
-            # One short write transaction per batch, its rows locked while they are rendered: on
-            # SQLite a read that turns into a write fails ("database is locked") once a member
-            # posted in between, and on PostgreSQL an edit made meanwhile would get stale HTML.
-            with write_transaction() as session:
-                posts = session.scalars(
-                    select(Post)
-                    .where(Post.id > last_id)
-                    .order_by(Post.id)
-                    .limit(RERENDER_BATCH)
-                    .with_for_update()
-                ).all()
-                for post in posts:
-                    post.body_html = render_body(post.body_source)
-            if not posts:
-                break
-            last_id = posts[-1].id
-            bar.update(len(posts))
-    with write_transaction() as session:
-        signatures = session.execute(
-            select(Member.id, Member.signature_source)
-            .where(Member.signature_source != "")
-            .with_for_update()
-        ).all()
-        for member_id, source in signatures:
-            session.execute(
-                update(Member)
-                .where(Member.id == member_id)
-                .values(signature_html=str(render_markdown(source)))
-            )
+    with click.progressbar(length=count_posts(), label="Re-rendering posts") as bar:
+        for done in rerender_posts(RERENDER_BATCH):
+            bar.update(done)
+    rerender_signatures()
     click.echo("Done.")

@@ -81,3 +81,13 @@ def write_transaction() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def listen_to_every_session(**listeners) -> None:
+    """Hook a session-event outbox's listeners (event name=function) onto every Session, once
+    per process: the apps of one process (the tests build many) share them."""
+    name, listener = next(iter(listeners.items()))
+    if event.contains(Session, name, listener):
+        return
+    for name, listener in listeners.items():
+        event.listen(Session, name, listener)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from forum import audit, markup
 from forum.auth.services import HANDLE_RE, MAX_DISPLAY_NAME
@@ -20,7 +21,7 @@ from forum.errors import InvalidInput
 from forum.models import Badge, Board, Member, MemberBadge, Post, Rank, Thread
 from forum.names import free_slug
 from forum.reputation.services import refresh_rank
-from forum.threads.services import add_reply, add_thread, render_body
+from forum.threads.services import MAX_SUBJECT, Draft, add_reply, add_thread, render_body
 
 LEADING_RE = re.compile(r"^\s*(re\s*:\s*)+", re.IGNORECASE)
 BATCH_SIZE = 500
@@ -141,7 +142,7 @@ class Importer:
                     self.report.skipped.append(f"line {number}: {exc}")
             self._count_posts(session)
 
-    def _count_posts(self, session) -> None:
+    def _count_posts(self, session: Session) -> None:
         """Add the batch's posts to their authors' counts and recompute their ranks."""
         for member_id, count in self.post_counts.items():
             if count:
@@ -181,7 +182,7 @@ class Importer:
         self.members[handle] = member_id
         return member_id
 
-    def _member(self, session, number: int, obj: dict) -> None:
+    def _member(self, session: Session, number: int, obj: dict) -> None:
         handle = text_field(obj, "member").strip().lower()
         member_id = self.members.get(handle) or session.scalar(
             select(Member.id).where(Member.handle == handle)
@@ -239,7 +240,7 @@ class Importer:
                 reason="imported",
             )
 
-    def _post(self, session, number: int, obj: dict) -> None:
+    def _post(self, session: Session, number: int, obj: dict) -> None:
         body = text_field(obj, "body")
         if len(body) > self.limit:
             self.report.skipped.append(
@@ -262,16 +263,10 @@ class Importer:
         )
         counted = True
         if thread_id is None:
-            subject = " ".join(thread_subject(subject).split())[:200]
+            subject = " ".join(thread_subject(subject).split())[:MAX_SUBJECT]
+            draft = Draft(author_id, body, render_body(body), at)
             thread = add_thread(
-                session,
-                board_id,
-                author_id,
-                subject,
-                body,
-                render_body(body),
-                at,
-                import_key=thread_key,
+                session, board_id=board_id, subject=subject, draft=draft, import_key=thread_key
             )
             self.threads[key] = thread.id
             self.existing_posts[thread.id] = {(author_id, at)}
@@ -283,13 +278,14 @@ class Importer:
                 self.report.posts_already_there += 1
                 return
             # not counted in a thread hidden since the last import: its posts are in no count
-            _, counted = add_reply(session, thread_id, author_id, body, render_body(body), at)
+            draft = Draft(author_id, body, render_body(body), at)
+            _, counted = add_reply(session, thread_id=thread_id, draft=draft)
             seen.add((author_id, at))
         if counted:
             self.post_counts[author_id] = self.post_counts.get(author_id, 0) + 1
         self.report.posts_created += 1
 
-    def _posts_of(self, session, thread_id: int) -> set[tuple[int, datetime]]:
+    def _posts_of(self, session: Session, thread_id: int) -> set[tuple[int, datetime]]:
         if thread_id not in self.existing_posts:
             rows = session.execute(
                 select(Post.author_id, Post.created_at).where(Post.thread_id == thread_id)
@@ -297,7 +293,7 @@ class Importer:
             self.existing_posts[thread_id] = {(a, t) for a, t in rows}
         return self.existing_posts[thread_id]
 
-    def _board_id(self, session, name: str) -> int:
+    def _board_id(self, session: Session, name: str) -> int:
         if name not in self.boards:
             board_id = session.scalar(select(Board.id).where(Board.name == name))
             if board_id is None:
@@ -327,3 +323,11 @@ class Importer:
 
 def import_file(path: Path, progress: Callable[[int], None] = lambda n: None) -> ImportReport:
     return Importer().run(path, progress)
+
+
+def describe_board(name: str, description: str) -> None:
+    """Give an imported board a description, unless it has one (the demo's board)."""
+    with write_transaction() as session:
+        board = session.scalar(select(Board).where(Board.name == name))
+        if board is not None and not board.description:
+            board.description = description

@@ -9,31 +9,27 @@ from forum.errors import InvalidInput
 from forum.text import slugify
 
 
-def normalise_name(name: str, what: str, max_length: int) -> str:
-    """Whitespace collapsed; 1 to max_length characters, or InvalidInput saying so."""
-    name = " ".join(name.split())
-    if not name or len(name) > max_length:
-        raise InvalidInput(f"A {what} needs a name of at most {max_length} characters.")
-    return name
-
-
 def name_taken(session: Session, model, name: str, own_id: int | None) -> bool:
     """Whether another row of model already has this name, ignoring case."""
     clash = session.scalar(select(model.id).where(func.lower(model.name) == name.lower()))
     return clash is not None and clash != own_id
 
 
-def row_to_save(session: Session, model, row_id: int | None, name: str, what: str):
-    """The row a save writes: the existing one, or a new one (row_id None) that the caller adds
-    to the session once its required columns are set; the name must not be taken."""
+def row_to_save(session: Session, model, row_id: int | None, name: str) -> tuple:
+    """The row a save writes and its name, whitespace collapsed: the existing row, or a new one
+    (row_id None) that the caller adds once its required columns are set. The name must fit the
+    column and not be taken."""
+    what = model.__name__.lower()
+    max_length = model.__table__.c.name.type.length
+    name = " ".join(name.split())
+    if not name or len(name) > max_length:
+        raise InvalidInput(f"A {what} needs a name of at most {max_length} characters.")
     if name_taken(session, model, name, row_id):
         raise InvalidInput(f"Another {what} already has that name.")
-    if row_id is None:
-        return model()
-    row = session.get(model, row_id)
+    row = model() if row_id is None else session.get(model, row_id)
     if row is None:
         raise InvalidInput(f"That {what} does not exist.")
-    return row
+    return row, name
 
 
 def free_slug(session: Session, model, name: str) -> str:

@@ -17,8 +17,10 @@ import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+
+from forum.database import listen_to_every_session
 
 log = logging.getLogger(__name__)
 EXTENSION = "forum_tasks"
@@ -100,10 +102,7 @@ def _forget(session: Session, _previous=None) -> None:
 
 
 def _listen() -> None:
-    if event.contains(Session, "after_commit", wake_worker):
-        return
-    event.listen(Session, "after_commit", wake_worker)
-    event.listen(Session, "after_rollback", _forget)
+    listen_to_every_session(after_commit=wake_worker, after_rollback=_forget)
 
 
 jobs_cli = AppGroup("jobs", help="Background work: the worker, and seeing and retrying stuck work.")

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from forum.database import configure_sqlite
 from forum.extensions import csrf, db, limiter, login_manager
 from forum.models import Member, MemberSession
+from forum.text import storable
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
@@ -62,9 +63,7 @@ def replace_nul_characters() -> None:
 
 
 def _without_nul(values) -> ImmutableMultiDict:
-    return ImmutableMultiDict(
-        [(key, value.replace("\x00", "\ufffd")) for key, value in values.items(multi=True)]
-    )
+    return ImmutableMultiDict([(key, storable(value)) for key, value in values.items(multi=True)])
 
 
 def keeps_form_on_csrf_failure(view):

@@ -187,7 +187,9 @@ def _read_link(salt: str, token: str, max_age: int, what: str) -> tuple[int, str
         raise InvalidInput(f"That {what} link is not valid.") from exc
 
 
-def _mail_link(session, member: Member, address: str, template: str, subject: str, **context):
+def _mail_link(
+    session: Session, member: Member, address: str, template: str, subject: str, **context
+):
     mail.queue(
         session,
         to=address,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from forum import markup
@@ -41,6 +41,22 @@ def update_settings(
         member = session.get(Member, member_id)
         member.display_name = display_name
         member.signature_source, member.signature_html = signature, html
+
+
+def rerender_signatures() -> None:
+    """Re-render every signature from its Markdown (after the renderer changed)."""
+    with write_transaction() as session:
+        signatures = session.execute(
+            select(Member.id, Member.signature_source)
+            .where(Member.signature_source != "")
+            .with_for_update()
+        ).all()
+        for member_id, source in signatures:
+            session.execute(
+                update(Member)
+                .where(Member.id == member_id)
+                .values(signature_html=str(markup.render_markdown(source)))
+            )
 
 
 @dataclass

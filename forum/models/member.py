@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from markupsafe import Markup
 from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -95,11 +94,6 @@ class Member(UserMixin, db.Model):
             return self.featured_badge.name
         rank = self.shown_rank
         return rank.name if rank else ""
-
-    @property
-    def signature(self) -> Markup:
-        """The stored signature HTML, sanitised when it was saved."""
-        return Markup(self.signature_html)
 
     @property
     def initials(self) -> str:

@@ -17,6 +17,11 @@ from forum.database import UTCDateTime, utcnow
 from forum.extensions import db
 
 
+def _key_to(table: str):
+    """A primary-key column that is also a cascading foreign key (a pair's member, thread...)."""
+    return mapped_column(ForeignKey(f"{table}.id", ondelete="CASCADE"), primary_key=True)
+
+
 def _enum(kind: type[enum.StrEnum], length: int = 24) -> Enum:
     return Enum(
         kind, native_enum=False, length=length, values_callable=lambda e: [k.value for k in e]
@@ -73,12 +78,8 @@ class MemberMute(db.Model):
 
     __tablename__ = "member_mutes"
 
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
-    )
-    muted_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
-    )
+    member_id: Mapped[int] = _key_to("members")
+    muted_id: Mapped[int] = _key_to("members")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -155,12 +156,8 @@ class ThreadRead(db.Model):
 
     __tablename__ = "thread_reads"
 
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
-    )
-    thread_id: Mapped[int] = mapped_column(
-        ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True
-    )
+    member_id: Mapped[int] = _key_to("members")
+    thread_id: Mapped[int] = _key_to("threads")
     last_read_position: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -170,9 +167,7 @@ class EmailPreference(db.Model):
 
     __tablename__ = "email_preferences"
 
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
-    )
+    member_id: Mapped[int] = _key_to("members")
     kind: Mapped[Kind] = mapped_column(_enum(Kind), primary_key=True)
     frequency: Mapped[Frequency] = mapped_column(_enum(Frequency, 16))
 

@@ -39,10 +39,10 @@ class Badge(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # An automatic badge's rule: all thresholds that are set must hold.
     is_automatic: Mapped[bool] = mapped_column(default=False)
-    rule_min_posts: Mapped[int] = mapped_column(default=0)
-    rule_min_kudos: Mapped[int] = mapped_column(default=0)
-    rule_min_solutions: Mapped[int] = mapped_column(default=0)
-    rule_min_days: Mapped[int] = mapped_column(default=0)
+    min_posts: Mapped[int] = mapped_column("rule_min_posts", default=0)
+    min_kudos: Mapped[int] = mapped_column("rule_min_kudos", default=0)
+    min_solutions: Mapped[int] = mapped_column("rule_min_solutions", default=0)
+    min_days: Mapped[int] = mapped_column("rule_min_days", default=0)
 
 
 class MemberBadge(db.Model):

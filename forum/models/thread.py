@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from markupsafe import Markup
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,11 +80,6 @@ class Post(db.Model):
     thread: Mapped[Thread] = relationship(foreign_keys=[thread_id])
     author: Mapped[Member] = relationship(foreign_keys=[author_id])
     edited_by: Mapped[Member | None] = relationship(foreign_keys=[edited_by_id])
-
-    @property
-    def body(self) -> Markup:
-        """The stored HTML, sanitised when it was saved."""
-        return Markup(self.body_html)
 
 
 class Kudos(db.Model):

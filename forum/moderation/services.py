@@ -25,7 +25,7 @@ from forum.models import (
     Role,
     Thread,
 )
-from forum.names import free_slug, normalise_name, row_to_save
+from forum.names import free_slug, row_to_save
 from forum.threads.services import apply_removal
 
 
@@ -235,10 +235,9 @@ def save_board(
 ) -> Board:
     """Admins create and edit boards; a new board's slug is its name's, numbered if taken."""
     _require_admin(admin)
-    name = normalise_name(name, "board", 80)
     admin_id = admin.id
     with write_transaction() as session:
-        board = row_to_save(session, Board, board_id, name, "board")
+        board, name = row_to_save(session, Board, board_id, name)
         board.name, board.description, board.position = name, description.strip(), position
         if board_id is None:
             board.slug = free_slug(session, Board, name)

@@ -67,6 +67,12 @@ def _require_admin() -> None:
         abort(403, "Only administrators can do that.")
 
 
+def _edit_form(model, row_id: int | None, form_class):
+    """The row an editing page is for (None: a new one) and its form, filled from it on GET."""
+    row = db.get_or_404(model, row_id) if row_id else None
+    return row, form_class(obj=row if request.method == "GET" else None)
+
+
 def _expired() -> None:
     flash("That form had expired or was incomplete; nothing was changed.", "warning")
 
@@ -138,21 +144,14 @@ def audit_log():
 
 # threads -----------------------------------------------------------------------------------------
 
-THREAD_FLAGS = {
-    "lock": ("is_locked", True),
-    "unlock": ("is_locked", False),
-    "pin": ("is_pinned", True),
-    "unpin": ("is_pinned", False),
-}
-
 
 @bp.post("/moderation/threads/<int:thread_id>/<any(lock, unlock, pin, unpin):action>")
 @keeps_form_on_csrf_failure
 def thread_flag(thread_id: int, action: str):
     thread = db.get_or_404(Thread, thread_id)
     if ButtonForm().validate_on_submit():
-        flag, value = THREAD_FLAGS[action]
-        services.set_thread_flag(current_user, thread, flag, value)
+        flag = "is_pinned" if action.endswith("pin") else "is_locked"
+        services.set_thread_flag(current_user, thread, flag, not action.startswith("un"))
         flash(f"Thread {action}ed.", "info")
     else:
         _expired()
@@ -195,45 +194,47 @@ def _member_action(handle: str, form_name: str, action):
     return redirect(url_for("members.profile", handle=member.handle))
 
 
-@bp.post("/moderation/members/<handle>/suspend")
+def _suspend(member: Member, form) -> str:
+    services.suspend(current_user, member, form.days.data, form.reason.data)
+    return f"{member.display_name} is suspended for {form.days.data} days."
+
+
+def _unsuspend(member: Member, form) -> str:
+    services.unsuspend(current_user, member, form.reason.data)
+    return f"{member.display_name} may post again."
+
+
+def _fix_rank(member: Member, form) -> str:
+    reputation.set_fixed_rank(current_user, member, form.rank.data or None, form.reason.data)
+    return "Rank updated."
+
+
+def _grant_badge(member: Member, form) -> str:
+    badge = db.session.get(Badge, form.badge.data)
+    reputation.grant_badge(current_user, member, badge, form.reason.data)
+    return f"Badge “{badge.name}” granted."
+
+
+def _set_role(member: Member, form) -> str:
+    _require_admin()
+    services.set_role(current_user, member, Role(form.role.data), form.reason.data or "")
+    return f"{member.display_name} is now {form.role.data}."
+
+
+MEMBER_ACTIONS = {  # the URL's last word: (the profile form it submits, what it does)
+    "suspend": ("suspend", _suspend),
+    "unsuspend": ("unsuspend", _unsuspend),
+    "rank": ("fixed", _fix_rank),
+    "badges": ("grant", _grant_badge),
+    "role": ("role", _set_role),
+}
+
+
+@bp.post("/moderation/members/<handle>/<any(suspend, unsuspend, rank, badges, role):action>")
 @keeps_form_on_csrf_failure
-def suspend(handle: str):
-    def act(member, form):
-        services.suspend(current_user, member, form.days.data, form.reason.data)
-        return f"{member.display_name} is suspended for {form.days.data} days."
-
-    return _member_action(handle, "suspend", act)
-
-
-@bp.post("/moderation/members/<handle>/unsuspend")
-@keeps_form_on_csrf_failure
-def unsuspend(handle: str):
-    def act(member, form):
-        services.unsuspend(current_user, member, form.reason.data)
-        return f"{member.display_name} may post again."
-
-    return _member_action(handle, "unsuspend", act)
-
-
-@bp.post("/moderation/members/<handle>/rank")
-@keeps_form_on_csrf_failure
-def fixed_rank(handle: str):
-    def act(member, form):
-        reputation.set_fixed_rank(current_user, member, form.rank.data or None, form.reason.data)
-        return "Rank updated."
-
-    return _member_action(handle, "fixed", act)
-
-
-@bp.post("/moderation/members/<handle>/badges")
-@keeps_form_on_csrf_failure
-def grant_badge(handle: str):
-    def act(member, form):
-        badge = db.session.get(Badge, form.badge.data)
-        reputation.grant_badge(current_user, member, badge, form.reason.data)
-        return f"Badge “{badge.name}” granted."
-
-    return _member_action(handle, "grant", act)
+def member_action(handle: str, action: str):
+    form_name, act = MEMBER_ACTIONS[action]
+    return _member_action(handle, form_name, act)
 
 
 @bp.post("/moderation/members/<handle>/badges/<int:badge_id>/revoke")
@@ -246,18 +247,6 @@ def revoke_badge(handle: str, badge_id: int):
         return f"Badge “{badge.name}” revoked."
 
     return _member_action(handle, "revoke", act)
-
-
-@bp.post("/moderation/members/<handle>/role")
-@keeps_form_on_csrf_failure
-def set_role(handle: str):
-    _require_admin()
-
-    def act(member, form):
-        services.set_role(current_user, member, Role(form.role.data), form.reason.data or "")
-        return f"{member.display_name} is now {form.role.data}."
-
-    return _member_action(handle, "role", act)
 
 
 # the rank ladder ---------------------------------------------------------------------------------
@@ -276,8 +265,7 @@ def _thresholds(form) -> reputation.Thresholds:
 @bp.route("/moderation/ranks/<int:rank_id>", methods=["GET", "POST"])
 @keeps_form_on_csrf_failure
 def ranks(rank_id: int | None = None):
-    rank = db.get_or_404(Rank, rank_id) if rank_id else None
-    form = RankForm(obj=rank if request.method == "GET" else None)
+    rank, form = _edit_form(Rank, rank_id, RankForm)
     if form.validate_on_submit():
         try:
             reputation.save_rank(current_user, rank_id, form.name.data, _thresholds(form))
@@ -326,18 +314,8 @@ def badges():
 @bp.route("/moderation/badges/<int:badge_id>", methods=["GET", "POST"])
 @keeps_form_on_csrf_failure
 def badge(badge_id: int | None = None):
-    badge = db.get_or_404(Badge, badge_id) if badge_id else None
-    form = BadgeForm()
+    badge, form = _edit_form(Badge, badge_id, BadgeForm)
     form.icon.choices = _badge_icons()
-    if request.method == "GET" and badge is not None:
-        form = BadgeForm(
-            obj=badge,
-            min_posts=badge.rule_min_posts,
-            min_kudos=badge.rule_min_kudos,
-            min_solutions=badge.rule_min_solutions,
-            min_days=badge.rule_min_days,
-        )
-        form.icon.choices = _badge_icons()
     would_receive = None
     if form.validate_on_submit():
         rule = _thresholds(form) if form.is_automatic.data else None
@@ -394,8 +372,7 @@ def boards():
 @keeps_form_on_csrf_failure
 def board(board_id: int | None = None):
     _require_admin()
-    board = db.get_or_404(Board, board_id) if board_id else None
-    form = BoardForm(obj=board if request.method == "GET" else None)
+    board, form = _edit_form(Board, board_id, BoardForm)
     if form.validate_on_submit():
         try:
             services.save_board(

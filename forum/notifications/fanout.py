@@ -22,19 +22,17 @@ from forum import mail
 from forum.database import utcnow, write_transaction
 from forum.extensions import db
 from forum.links import site_url
-from forum.markup import plain_text
-from forum.models import (
+from forum.markup import plain_text, stored_html
+from forum.models import Member, Post, Thread
+from forum.models.notification import (
     EmailPreference,
     EventKind,
     Frequency,
     Kind,
-    Member,
     MemberMute,
     Notification,
     NotificationEvent,
-    Post,
     Subscription,
-    Thread,
     WatchLevel,
 )
 from forum.notifications.services import (
@@ -147,7 +145,7 @@ def _handle(session: Session, event: NotificationEvent) -> None:
     recount_unread(session, recipients)
 
 
-def _recipients(session, event, post, thread) -> dict[int, Kind]:
+def _recipients(session: Session, event, post, thread) -> dict[int, Kind]:
     """Member id -> the kind of notification this event gives them (before exclusions)."""
     if event.kind == EventKind.POST:
         return _post_recipients(session, post, thread)
@@ -158,7 +156,7 @@ def _recipients(session, event, post, thread) -> dict[int, Kind]:
     return {event.member_id: kind}
 
 
-def _post_recipients(session, post: Post, thread: Thread) -> dict[int, Kind]:
+def _post_recipients(session: Session, post: Post, thread: Thread) -> dict[int, Kind]:
     found: dict[int, Kind] = {}
 
     def offer(member_ids, kind: Kind) -> None:
@@ -213,7 +211,7 @@ def _group_key(kind: Kind, event: NotificationEvent, post: Post | None) -> str:
     return f"{kind.value}:{event.id}"  # mentions, quotes, solutions, badges...: one each
 
 
-def _notify(session, event, kind: Kind, member_ids: list[int], post, thread) -> None:
+def _notify(session: Session, event, kind: Kind, member_ids: list[int], post, thread) -> None:
     """Collapse into each member's unread notification of the same group, or add one."""
     now = utcnow()
     key = _group_key(kind, event, post)
@@ -257,7 +255,7 @@ def _notify(session, event, kind: Kind, member_ids: list[int], post, thread) -> 
     _email_now(session, event, kind, member_ids, key, post, thread)
 
 
-def _email_now(session, event, kind: Kind, member_ids, key: str, post, thread) -> None:
+def _email_now(session: Session, event, kind: Kind, member_ids, key: str, post, thread) -> None:
     """Queue an e-mail for each member who asked for this kind immediately and has a confirmed address."""
     chosen = dict(
         session.execute(
@@ -325,7 +323,7 @@ def _excerpt(post: Post) -> tuple[Markup, str]:
     text = plain_text(post.body_source)
     if len(text) > EXCERPT:
         text = text[:EXCERPT].rsplit(" ", 1)[0] + " …"
-    return Markup(mail.absolute_links(post.body_html)), text  # sanitised when it was saved
+    return stored_html(mail.absolute_links(post.body_html)), text
 
 
 def send_digests(now=None) -> int:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
+from forum import lookups
 from forum.extensions import csrf, db
 from forum.forms import ButtonForm
 from forum.links import post_url, thread_url
-from forum.models import Board, Member, Post, Thread, WatchLevel
+from forum.models import Post, Thread, WatchLevel
 from forum.notifications import services
 from forum.notifications.forms import NotificationSettingsForm
 from forum.web import keeps_form_on_csrf_failure
@@ -50,26 +50,33 @@ def open(notification_id: int):
     return redirect(url_for("members.profile", handle=current_user.handle))
 
 
-@bp.post("/notifications/<int:notification_id>/read")
-@login_required
-def mark_read(notification_id: int):
+def _list_button(act):
+    """A button on the notification list: act if its form holds, then show the list again."""
     if ButtonForm().validate_on_submit():
-        if services.mark_read(current_user, notification_id) is None:
-            flash("That notification is not yours.", "warning")
+        act()
     else:
         _expired()
     return redirect(url_for("notifications.index"))
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@login_required
+def mark_read(notification_id: int):
+    def act():
+        if services.mark_read(current_user, notification_id) is None:
+            flash("That notification is not yours.", "warning")
+
+    return _list_button(act)
 
 
 @bp.post("/notifications/read-all")
 @login_required
 def mark_all_read():
-    if ButtonForm().validate_on_submit():
+    def act():
         services.mark_all_read(current_user)
         flash("All notifications marked read.", "success")
-    else:
-        _expired()
-    return redirect(url_for("notifications.index"))
+
+    return _list_button(act)
 
 
 @bp.post("/t/<int:thread_id>/watch/<level>")
@@ -96,7 +103,7 @@ def watch_thread(thread_id: int, level: str):
 @bp.post("/b/<slug>/watch/<level>")
 @login_required
 def watch_board(slug: str, level: str):
-    board = db.first_or_404(select(Board).where(Board.slug == slug))
+    board = lookups.board_by_slug(slug) or abort(404)
     if level not in ("watch", "normal"):
         abort(404)
     if ButtonForm().validate_on_submit():
@@ -115,7 +122,7 @@ def watch_board(slug: str, level: str):
 @bp.post("/members/<handle>/mute/<action>")
 @login_required
 def mute_member(handle: str, action: str):
-    other = db.first_or_404(select(Member).where(Member.handle == handle.lower()))
+    other = lookups.member_by_handle(handle) or abort(404)
     if action not in ("mute", "unmute") or other.id == current_user.id:
         abort(404)
     if ButtonForm().validate_on_submit():

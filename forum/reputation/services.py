@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.orm import Session
 
 from forum import audit, permissions
 from forum.database import utcnow, write_transaction
 from forum.errors import InvalidInput, NotAllowed
 from forum.extensions import db
 from forum.models import Badge, EventKind, Member, MemberBadge, Rank, RankChange
-from forum.names import normalise_name, row_to_save
+from forum.names import row_to_save
 from forum.notifications import services as notifications
 
 DEFAULT_LADDER = (
@@ -43,17 +44,13 @@ class Thresholds:
             raise InvalidInput("Thresholds cannot be negative.")
 
     @classmethod
-    def of_rank(cls, rank: Rank) -> Thresholds:
-        return cls(rank.min_posts, rank.min_kudos, rank.min_solutions, rank.min_days)
+    def of(cls, row: Rank | Badge) -> Thresholds:
+        """A rank's rung or a badge's rule."""
+        return cls(row.min_posts, row.min_kudos, row.min_solutions, row.min_days)
 
-    @classmethod
-    def of_badge(cls, badge: Badge) -> Thresholds:
-        return cls(
-            badge.rule_min_posts,
-            badge.rule_min_kudos,
-            badge.rule_min_solutions,
-            badge.rule_min_days,
-        )
+    def apply_to(self, row: Rank | Badge) -> None:
+        row.min_posts, row.min_kudos = self.posts, self.kudos
+        row.min_solutions, row.min_days = self.solutions, self.days
 
     def held_by(self, member: Member, today: date) -> bool:
         return (
@@ -73,24 +70,17 @@ class Thresholds:
         )
 
 
-def seed_default_ladder(session) -> None:
+def seed_default_ladder(session: Session) -> None:
     """Insert the default ladder into an empty ranks table (caller commits)."""
     if session.scalar(select(Rank.id).limit(1)) is not None:
         return
-    for position, (name, posts, kudos, solutions, days) in enumerate(DEFAULT_LADDER):
-        session.add(
-            Rank(
-                name=name,
-                position=position,
-                min_posts=posts,
-                min_kudos=kudos,
-                min_solutions=solutions,
-                min_days=days,
-            )
-        )
+    for position, (name, *thresholds) in enumerate(DEFAULT_LADDER):
+        rank = Rank(name=name, position=position)
+        rank.min_posts, rank.min_kudos, rank.min_solutions, rank.min_days = thresholds
+        session.add(rank)
 
 
-def ladder(session) -> list[Rank]:
+def ladder(session: Session) -> list[Rank]:
     return list(session.scalars(select(Rank).order_by(Rank.position)))
 
 
@@ -99,12 +89,12 @@ def earned_rank(ranks: list[Rank], member: Member, today: date | None = None) ->
     today = today or utcnow().date()
     best = None
     for rank in ranks:
-        if Thresholds.of_rank(rank).held_by(member, today):
+        if Thresholds.of(rank).held_by(member, today):
             best = rank
     return best
 
 
-def refresh_rank(session, member_id: int, cause: str = "") -> None:
+def refresh_rank(session: Session, member_id: int, cause: str = "") -> None:
     """Recompute a member's ladder rank after their numbers changed, keeping the history, and
     grant automatic badges they now qualify for (inside the caller's unit of work)."""
     member = session.get(Member, member_id, populate_existing=True)
@@ -113,7 +103,7 @@ def refresh_rank(session, member_id: int, cause: str = "") -> None:
     award_automatic_badges(session, member)
 
 
-def _apply_rank(session, member: Member, rank: Rank | None, cause: str) -> None:
+def _apply_rank(session: Session, member: Member, rank: Rank | None, cause: str) -> None:
     if member.rank_id == (rank.id if rank else None):
         return
     old = member.rank.name if member.rank else ""
@@ -132,16 +122,14 @@ def _apply_rank(session, member: Member, rank: Rank | None, cause: str) -> None:
     session.expire(member, ["rank_id", "rank"])
 
 
-def award_automatic_badges(session, member: Member) -> None:
+def award_automatic_badges(session: Session, member: Member) -> None:
     today = utcnow().date()
     held = select(MemberBadge.badge_id).where(MemberBadge.member_id == member.id)
     for badge in session.scalars(
         select(Badge).where(Badge.is_automatic, Badge.is_retired.is_(False), Badge.id.not_in(held))
     ):
-        if Thresholds.of_badge(badge).held_by(member, today):
-            _grant(
-                session, None, member.id, badge, f"earned: {describe(Thresholds.of_badge(badge))}"
-            )
+        if Thresholds.of(badge).held_by(member, today):
+            _grant(session, None, member.id, badge, f"earned: {describe(Thresholds.of(badge))}")
 
 
 def describe(thresholds: Thresholds) -> str:
@@ -181,7 +169,7 @@ def next_rank(member: Member, today: date | None = None) -> NextRank | None:
     return NextRank(target, missing)
 
 
-def recompute_all_ranks(session, cause: str) -> None:
+def recompute_all_ranks(session: Session, cause: str) -> None:
     """After a ladder edit: every member's rank against the new ladder (caller's unit of work)."""
     ranks = ladder(session)
     for member in session.scalars(select(Member)):
@@ -199,18 +187,16 @@ def _require_moderator(actor: Member) -> None:
 def save_rank(actor: Member, rank_id: int | None, name: str, thresholds: Thresholds) -> Rank:
     """Create a rung (rank_id None, placed by its thresholds) or change one; ranks are recomputed."""
     _require_moderator(actor)
-    name = normalise_name(name, "rank", 60)
     actor_id = actor.id
     with write_transaction() as session:
         top = session.scalar(select(func.max(Rank.position))) or 0
-        rank = row_to_save(session, Rank, rank_id, name, "rank")
+        rank, name = row_to_save(session, Rank, rank_id, name)
         if rank_id is None:
             rank.position = top + 1
         action = "rank.create" if rank_id is None else "rank.update"
-        before = f"{rank.name}: {describe(Thresholds.of_rank(rank))}" if rank_id else ""
+        before = f"{rank.name}: {describe(Thresholds.of(rank))}" if rank_id else ""
         rank.name = name
-        rank.min_posts, rank.min_kudos = thresholds.posts, thresholds.kudos
-        rank.min_solutions, rank.min_days = thresholds.solutions, thresholds.days
+        thresholds.apply_to(rank)
         session.add(rank)
         session.flush()
         _reorder(session)
@@ -221,7 +207,7 @@ def save_rank(actor: Member, rank_id: int | None, name: str, thresholds: Thresho
     return rank
 
 
-def _reorder(session) -> None:
+def _reorder(session: Session) -> None:
     """Keep positions in ladder order: the rung with more required sorts higher."""
     ranks = list(session.scalars(select(Rank)))
     ranks.sort(key=lambda r: (r.min_posts, r.min_kudos, r.min_solutions, r.min_days, r.id))
@@ -338,16 +324,14 @@ def save_badge(
 ) -> Badge:
     """Create or edit a badge; a rule makes it automatic and grants it to everyone it matches."""
     _require_moderator(actor)
-    name = normalise_name(name, "badge", 60)
     actor_id = actor.id
     with write_transaction() as session:
-        badge = row_to_save(session, Badge, badge_id, name, "badge")
-        old_rule = describe(Thresholds.of_badge(badge)) if badge.is_automatic else ""
+        badge, name = row_to_save(session, Badge, badge_id, name)
+        old_rule = describe(Thresholds.of(badge)) if badge.is_automatic else ""
         badge.name, badge.description, badge.colour, badge.icon = name, description, colour, icon
         badge.is_automatic = rule is not None
         rule = rule or Thresholds()
-        badge.rule_min_posts, badge.rule_min_kudos = rule.posts, rule.kudos
-        badge.rule_min_solutions, badge.rule_min_days = rule.solutions, rule.days
+        rule.apply_to(badge)
         session.add(badge)
         session.flush()
         audit.record(
@@ -373,7 +357,7 @@ def save_badge(
     return badge
 
 
-def _grant_to_matching(session, badge: Badge, rule: Thresholds) -> int:
+def _grant_to_matching(session: Session, badge: Badge, rule: Thresholds) -> int:
     held = select(MemberBadge.member_id).where(MemberBadge.badge_id == badge.id)
     member_ids = list(
         session.scalars(
@@ -400,7 +384,9 @@ def set_badge_retired(actor: Member, badge: Badge, retired: bool, reason: str) -
         )
 
 
-def _grant(session, actor_id: int | None, member_id: int, badge: Badge, reason: str) -> None:
+def _grant(
+    session: Session, actor_id: int | None, member_id: int, badge: Badge, reason: str
+) -> None:
     session.add(
         MemberBadge(
             member_id=member_id, badge_id=badge.id, granted_by_id=actor_id, reason=reason[:255]
@@ -458,7 +444,7 @@ def revoke_badge(actor: Member, member: Member, badge: Badge, reason: str) -> bo
     return True
 
 
-def set_featured_badge(session, member_id: int, badge_id: int | None) -> None:
+def set_featured_badge(session: Session, member_id: int, badge_id: int | None) -> None:
     """Show one of your own badges beside your posts instead of your rank (None: the rank),
     inside the caller's unit of work (the settings form saves it with the rest)."""
     if badge_id is not None and not session.scalar(

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, insert, inspect, literal, select
+from sqlalchemy import insert, inspect, literal, select
 from sqlalchemy.orm import Session
 
-from forum.database import utcnow
+from forum.database import listen_to_every_session, utcnow
 from forum.models import IndexOutbox, Member, Post, Thread
+from forum.search import EXTENSION
 
 log = logging.getLogger(__name__)
 PENDING = "search_outbox_written"
@@ -62,7 +63,7 @@ def queue_changes(session: Session, _flush_context) -> None:
 def drain_after_commit(session: Session) -> None:
     if not session.info.pop(PENDING, False) or not has_app_context():
         return
-    service = current_app.extensions.get("forum_search")
+    service = current_app.extensions.get(EXTENSION)
     if service is None or not current_app.config["SEARCH_DRAIN_AFTER_COMMIT"]:
         return
     try:
@@ -76,9 +77,7 @@ def forget_pending(session: Session, _previous_transaction=None) -> None:
 
 
 def register() -> None:
-    """Listen on every Session (idempotent: several apps in one process share the listeners)."""
-    if event.contains(Session, "after_flush", queue_changes):
-        return
-    event.listen(Session, "after_flush", queue_changes)
-    event.listen(Session, "after_commit", drain_after_commit)
-    event.listen(Session, "after_rollback", forget_pending)
+    """Follow every Session: queue changes at flush, drain after commit, forget on rollback."""
+    listen_to_every_session(
+        after_flush=queue_changes, after_commit=drain_after_commit, after_rollback=forget_pending
+    )

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from forum import permissions
 from forum.extensions import limiter
-from forum.links import page_of, thread_url
+from forum.links import post_url_for_position
 from forum.search import get_search
 from forum.search.service import SearchOutcome
 
@@ -38,10 +38,7 @@ def _run() -> SearchOutcome:
 
 def post_url_for(hit, thread) -> str:
     """A link that lands on the hit's page and post, without loading the post."""
-    from flask import current_app
-
-    page = page_of(hit.position, current_app.config["POSTS_PER_PAGE"])
-    return thread_url(thread, page) + f"#p{hit.position}"
+    return post_url_for_position(thread, hit.position)
 
 
 @bp.get("/search")

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from flask import Flask, current_app
 from markupsafe import Markup
 
+from forum.markup import stored_html
 from forum.models.member import initials
 
 ACTIONS = Markup("<!--post-actions-->")
@@ -54,8 +55,3 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["ACTIONS"] = ACTIONS
     app.jinja_env.filters["initials"] = initials
     app.jinja_env.filters["stored_html"] = stored_html
-
-
-def stored_html(html: str) -> Markup:
-    """HTML the sanitiser produced when the post or signature was saved (forum.markup)."""
-    return Markup(html)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -9,7 +11,7 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload, load_only, raiseload
+from sqlalchemy.orm import Session, aliased, joinedload, load_only, raiseload
 
 from forum import audit, markup, permissions
 from forum.database import utcnow, write_transaction
@@ -79,51 +81,75 @@ def check_can_reply(member: Member, thread: Thread) -> None:
     raise NotAllowed("You cannot reply to this thread.")
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A post's checked and rendered content, before it has a place in a thread."""
+
+    author_id: int
+    body: str
+    html: str
+    at: datetime
+
+    def as_post(self, thread_id: int, position: int, subject: str) -> Post:
+        return Post(
+            thread_id=thread_id,
+            author_id=self.author_id,
+            position=position,
+            subject=subject,
+            body_source=self.body,
+            body_html=self.html,
+            created_at=self.at,
+        )
+
+
+def _draft(author: Member, body: str, at: datetime | None) -> Draft:
+    body = check_body(body)
+    return Draft(author.id, body, render_body(body), at or utcnow())
+
+
+def _posted(
+    session: Session, draft: Draft, thread_id: int, post_id: int, cause: str, counted: bool
+) -> None:
+    """What follows every new post: the author watches the thread, and a visible post counts
+    toward their rank and may notify the thread's watchers."""
+    notifications.watch_on_posting(session, draft.author_id, thread_id)
+    if counted:
+        _count_post(session, draft.author_id, +1, cause)
+        notifications.record(
+            session, EventKind.POST, actor_id=draft.author_id, thread_id=thread_id, post_id=post_id
+        )
+
+
 def create_thread(
     author: Member, board: Board, subject: str, body: str, *, at: datetime | None = None
 ) -> Thread:
     """Open a thread with its first post."""
     check_can_post(author)
-    subject, body = check_subject(subject), check_body(body)
-    html = render_body(body)
-    author_id, board_id = author.id, board.id
+    subject, draft = check_subject(subject), _draft(author, body, at)
+    board_id = board.id
     with write_transaction() as session:
-        thread = add_thread(session, board_id, author_id, subject, body, html, at or utcnow())
-        _count_post(session, author_id, +1, "started a thread")
-        notifications.watch_on_posting(session, author_id, thread.id)
-        notifications.record(
-            session,
-            EventKind.POST,
-            actor_id=author_id,
-            thread_id=thread.id,
-            post_id=thread.last_post_id,
-        )
+        thread = add_thread(session, board_id=board_id, subject=subject, draft=draft)
+        _posted(session, draft, thread.id, thread.last_post_id, "started a thread", counted=True)
     return thread
 
 
-def add_thread(session, board_id, author_id, subject, body, html, at, import_key=None) -> Thread:
+def add_thread(
+    session: Session, *, board_id: int, subject: str, draft: Draft, import_key: str | None = None
+) -> Thread:
     """Insert a thread and its opening post, keeping the board's counters (not the author's)."""
     thread = Thread(
         board_id=board_id,
-        author_id=author_id,
+        author_id=draft.author_id,
         subject=subject,
         slug=slugify(subject),
         post_count=1,
-        last_posted_at=at,
-        created_at=at,
+        last_posted_at=draft.at,
+        created_at=draft.at,
         import_key=import_key,
     )
     session.add(thread)
     session.flush()
-    post = Post(
-        thread_id=thread.id,
-        author_id=author_id,
-        position=1,
-        subject=subject,
-        body_source=body,
-        body_html=html,
-        created_at=at,
-    )
+    post = draft.as_post(thread.id, 1, subject)
     session.add(post)
     session.flush()
     thread.last_post_id = post.id
@@ -142,21 +168,15 @@ def add_thread(session, board_id, author_id, subject, body, html, at, import_key
 def reply(author: Member, thread: Thread, body: str, *, at: datetime | None = None) -> Post:
     """Add a reply at the next position; the thread row's counter hands out positions atomically."""
     check_can_reply(author, thread)
-    body = check_body(body)
-    html = render_body(body)
-    author_id, thread_id = author.id, thread.id
+    draft = _draft(author, body, at)
+    thread_id = thread.id
     with write_transaction() as session:
-        post, visible = add_reply(session, thread_id, author_id, body, html, at or utcnow())
-        notifications.watch_on_posting(session, author_id, thread_id)
-        if visible:
-            _count_post(session, author_id, +1, "replied")
-            notifications.record(
-                session, EventKind.POST, actor_id=author_id, thread_id=thread_id, post_id=post.id
-            )
+        post, visible = add_reply(session, thread_id=thread_id, draft=draft)
+        _posted(session, draft, thread_id, post.id, "replied", counted=visible)
     return post
 
 
-def add_reply(session, thread_id, author_id, body, html, at) -> tuple[Post, bool]:
+def add_reply(session: Session, *, thread_id: int, draft: Draft) -> tuple[Post, bool]:
     """Insert a reply at the next position, keeping thread and board counters (not the author's).
 
     Also says whether the reply is visible: a moderator may reply in a hidden thread (and an
@@ -166,18 +186,10 @@ def add_reply(session, thread_id, author_id, body, html, at) -> tuple[Post, bool
     position, subject, board_id, hidden = session.execute(
         update(Thread)
         .where(Thread.id == thread_id)
-        .values(post_count=Thread.post_count + 1, last_posted_at=at)
+        .values(post_count=Thread.post_count + 1, last_posted_at=draft.at)
         .returning(Thread.post_count, Thread.subject, Thread.board_id, Thread.is_hidden)
     ).one()
-    post = Post(
-        thread_id=thread_id,
-        author_id=author_id,
-        position=position,
-        subject=reply_subject(subject),
-        body_source=body,
-        body_html=html,
-        created_at=at,
-    )
+    post = draft.as_post(thread_id, position, reply_subject(subject))
     session.add(post)
     session.flush()
     session.execute(update(Thread).where(Thread.id == thread_id).values(last_post_id=post.id))
@@ -190,20 +202,26 @@ def add_reply(session, thread_id, author_id, body, html, at) -> tuple[Post, bool
     return post, not hidden
 
 
-def _count_post(session, member_id: int, delta: int, cause: str) -> None:
+def _count_post(session: Session, member_id: int, delta: int, cause: str) -> None:
     session.execute(
         update(Member).where(Member.id == member_id).values(post_count=Member.post_count + delta)
     )
     refresh_rank(session, member_id, cause)
 
 
+def check_can_edit(editor: Member, post: Post) -> None:
+    """Raise why this member cannot edit this post (not theirs, window closed), or return."""
+    minutes = current_app.config["EDIT_WINDOW_MINUTES"]
+    if permissions.can_edit(editor, post, timedelta(minutes=minutes)):
+        return
+    if post.author_id == editor.id and not post.is_removed:
+        raise EditWindowClosed(f"Posts can be edited for {minutes} minutes after posting.")
+    raise NotAllowed("You cannot edit this post.")
+
+
 def edit_post(editor: Member, post: Post, body: str, subject: str | None = None) -> Post:
     """Change a post's body (and, on an opening post, the thread's subject)."""
-    window = timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
-    if not permissions.can_edit(editor, post, window):
-        if post.author_id == editor.id and not post.is_removed:
-            raise EditWindowClosed("Posts can be edited for 30 minutes after posting.")
-        raise NotAllowed("You cannot edit this post.")
+    check_can_edit(editor, post)
     body = check_body(body)
     html = render_body(body)
     new_subject = check_subject(subject) if subject is not None and post.position == 1 else None
@@ -217,7 +235,7 @@ def edit_post(editor: Member, post: Post, body: str, subject: str | None = None)
     return post
 
 
-def _rename_thread(session, thread: Thread, subject: str) -> None:
+def _rename_thread(session: Session, thread: Thread, subject: str) -> None:
     """New subject and slug (old slugs redirect by id); replies follow as "Re: <subject>"."""
     old_reply_subject = reply_subject(thread.subject)
     thread.subject, thread.slug = subject, slugify(subject)
@@ -332,7 +350,7 @@ def take_back_kudos(member: Member, post: Post) -> bool:
     return bool(deleted)
 
 
-def _count_kudos(session, post_id: int, author_id: int, delta: int) -> None:
+def _count_kudos(session: Session, post_id: int, author_id: int, delta: int) -> None:
     """Post and author counters move together, by atomic UPDATE; the rank follows."""
     session.execute(
         update(Post).where(Post.id == post_id).values(kudos_count=Post.kudos_count + delta)
@@ -401,6 +419,35 @@ def visible_post(post_id: int, viewer: Member) -> Post | None:
     if post is None or visible_thread(post.thread_id, viewer) is None:
         return None
     return post
+
+
+def count_posts() -> int:
+    return db.session.scalar(select(func.count()).select_from(Post))
+
+
+def rerender_posts(batch_size: int) -> Iterator[int]:
+    """Re-render every post's HTML from its Markdown; yields each batch's size as it is saved.
+
+    One short write transaction per batch, its rows locked while they are rendered: on SQLite a
+    read that turns into a write fails ("database is locked") once a member posted in between,
+    and on PostgreSQL an edit made meanwhile would get stale HTML.
+    """
+    last_id = 0
+    while True:
+        with write_transaction() as session:
+            posts = session.scalars(
+                select(Post)
+                .where(Post.id > last_id)
+                .order_by(Post.id)
+                .limit(batch_size)
+                .with_for_update()
+            ).all()
+            for post in posts:
+                post.body_html = render_body(post.body_source)
+        if not posts:
+            return
+        last_id = posts[-1].id
+        yield len(posts)
 
 
 def quote_text(thread: Thread, post_id: int) -> str:

@@ -203,6 +203,24 @@ def permalink(post_id: int):
     return redirect(post_url(post))
 
 
+def _compose(form, submit, template: str, **context):
+    """The posting forms' flow: Preview renders the draft; Post runs submit (which returns the
+    redirect), showing a refused body beside the field and any other refusal as a 403."""
+    preview = None
+    if form.validate_on_submit():
+        if form.preview.data:
+            preview = markup.render_markdown(form.body.data)
+        else:
+            try:
+                return submit()
+            except InvalidInput as exc:
+                form.body.errors.append(str(exc))
+            except ForumError as exc:
+                abort(403, str(exc))
+    status = 400 if form.errors else 200
+    return render_template(template, form=form, preview=preview, **context), status
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @keeps_form_on_csrf_failure
 @login_required
@@ -214,24 +232,13 @@ def new_thread():
     form.board.choices = [SelectChoice(b.id, b.name) for b in boards]
     if request.method == "GET" and (chosen := request.args.get("board")):
         form.board.data = next((b.id for b in boards if b.slug == chosen), None)
-    preview = None
-    if form.validate_on_submit():
-        if form.preview.data:
-            preview = markup.render_markdown(form.body.data)
-        else:
-            board = db.session.get(Board, form.board.data)
-            try:
-                thread = services.create_thread(
-                    current_user, board, form.subject.data, form.body.data
-                )
-            except InvalidInput as exc:
-                form.body.errors.append(str(exc))
-            except ForumError as exc:
-                abort(403, str(exc))
-            else:
-                return redirect(thread_url(thread))
-    status = 400 if form.errors else 200
-    return render_template("threads/new_thread.html", form=form, preview=preview), status
+
+    def submit():
+        board = db.session.get(Board, form.board.data)
+        thread = services.create_thread(current_user, board, form.subject.data, form.body.data)
+        return redirect(thread_url(thread))
+
+    return _compose(form, submit, "threads/new_thread.html")
 
 
 @bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])
@@ -244,21 +251,12 @@ def reply(thread_id: int):
     form = ReplyForm()
     if request.method == "GET" and (quoted_id := request.args.get("quote", type=int)):
         form.body.data = services.quote_text(thread, quoted_id)
-    preview = None
-    if form.validate_on_submit():
-        if form.preview.data:
-            preview = markup.render_markdown(form.body.data)
-        else:
-            try:
-                post = services.reply(current_user, thread, form.body.data)
-            except InvalidInput as exc:
-                form.body.errors.append(str(exc))
-            except ForumError as exc:
-                abort(403, str(exc))
-            else:
-                return redirect(post_url(post))
-    status = 400 if form.errors else 200
-    return render_template("threads/reply.html", thread=thread, form=form, preview=preview), status
+    return _compose(
+        form,
+        lambda: redirect(post_url(services.reply(current_user, thread, form.body.data))),
+        "threads/reply.html",
+        thread=thread,
+    )
 
 
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
@@ -266,33 +264,36 @@ def reply(thread_id: int):
 @login_required
 def edit(post_id: int):
     post = _visible_post(post_id)
-    window = timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
-    if not permissions.can_edit(current_user, post, window):
-        abort(403, "You can no longer edit this post.")
+    _refuse_unless(services.check_can_edit, current_user, post)
+    opening = post.position == 1
     form = EditForm()
-    if post.position != 1:
+    if not opening:
         del form.subject  # only the opening post carries the thread's subject
     if request.method == "GET":
         form.body.data = post.body_source
-        if post.position == 1:
+        if opening:
             form.subject.data = post.thread.subject
-    preview = None
-    if form.validate_on_submit():
-        if form.preview.data:
-            preview = markup.render_markdown(form.body.data)
-        else:
-            subject = form.subject.data if post.position == 1 else None
-            try:
-                post = services.edit_post(current_user, post, form.body.data, subject)
-            except InvalidInput as exc:
-                form.body.errors.append(str(exc))
-            except ForumError as exc:
-                abort(403, str(exc))
-            else:
-                flash("Your changes are saved.", "success")
-                return redirect(post_url(post))
-    status = 400 if form.errors else 200
-    return render_template("threads/edit.html", post=post, form=form, preview=preview), status
+
+    def submit():
+        subject = form.subject.data if opening else None
+        edited = services.edit_post(current_user, post, form.body.data, subject)
+        flash("Your changes are saved.", "success")
+        return redirect(post_url(edited))
+
+    return _compose(form, submit, "threads/edit.html", post=post)
+
+
+def _kudos_button(post_id: int, act):
+    """Give or take back kudos from a post's button, then show the post again."""
+    post = _visible_post(post_id)
+    if not ButtonForm().validate_on_submit():
+        flash("That form had expired; please try again.", "warning")
+    else:
+        try:
+            act(current_user, post)
+        except ForumError as exc:
+            abort(403, str(exc))
+    return redirect(post_url(post))
 
 
 @bp.post("/p/<int:post_id>/kudos")
@@ -300,27 +301,14 @@ def edit(post_id: int):
 @login_required
 @limiter.limit("50/day", deduct_when=_posted, error_message="That is 50 kudos today.")
 def give_kudos(post_id: int):
-    post = _visible_post(post_id)
-    if not ButtonForm().validate_on_submit():
-        flash("That form had expired; please try again.", "warning")
-        return redirect(post_url(post))
-    try:
-        services.give_kudos(current_user, post)
-    except ForumError as exc:
-        abort(403, str(exc))
-    return redirect(post_url(post))
+    return _kudos_button(post_id, services.give_kudos)
 
 
 @bp.post("/p/<int:post_id>/kudos/take-back")
 @keeps_form_on_csrf_failure
 @login_required
 def take_back_kudos(post_id: int):
-    post = _visible_post(post_id)
-    if ButtonForm().validate_on_submit():
-        services.take_back_kudos(current_user, post)
-    else:
-        flash("That form had expired; please try again.", "warning")
-    return redirect(post_url(post))
+    return _kudos_button(post_id, services.take_back_kudos)
 
 
 @bp.post("/t/<int:thread_id>/solution")

@@ -1,0 +1,119 @@
+"""The package's shape as rules: which modules may import which (read from the source, not run)."""
+
+from __future__ import annotations
+
+import ast
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "forum"
+AREAS = {"auth", "members", "moderation", "notifications", "reputation", "search", "threads"}
+# forum/ level pieces every area may use; they use no area themselves.
+SHARED = {
+    "audit",
+    "database",
+    "errors",
+    "extensions",
+    "forms",
+    "links",
+    "lookups",
+    "markup",
+    "models",
+    "names",
+    "permissions",
+    "text",
+}
+
+
+def imports_of(path: Path) -> list[str]:
+    """Every forum module a file imports, at the top or inside a function."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append(node.module)
+            found.extend(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+    return [name for name in found if name.split(".")[0] == "forum"]
+
+
+def sources() -> list[tuple[tuple[str, ...], list[str]]]:
+    return [
+        (path.relative_to(PACKAGE).with_suffix("").parts, imports_of(path))
+        for path in sorted(PACKAGE.rglob("*.py"))
+    ]
+
+
+def area_of(parts: tuple[str, ...]) -> str | None:
+    return parts[0] if parts[0] in AREAS else None
+
+
+def test_the_import_reader_sees_imports_inside_functions(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from forum.threads import views\n")
+    assert "forum.threads.views" in imports_of(module)
+
+
+def test_only_the_app_factory_imports_a_views_module():
+    offenders = [
+        (".".join(parts), name)
+        for parts, names in sources()
+        for name in names
+        if name.endswith(".views") and parts != ("__init__",)
+    ]
+    assert offenders == []
+
+
+def test_no_area_imports_another_areas_forms():
+    offenders = [
+        (".".join(parts), name)
+        for parts, names in sources()
+        for name in names
+        if name.split(".")[1:2]
+        and name.split(".")[1] in AREAS
+        and name.split(".")[1] != area_of(parts)
+        and ".forms" in name
+    ]
+    assert offenders == []
+
+
+def test_arrows_between_areas_point_one_way():
+    graph: dict[str, set[str]] = {area: set() for area in AREAS}
+    for parts, names in sources():
+        if (area := area_of(parts)) is None:
+            continue
+        graph[area] |= {
+            n.split(".")[1] for n in names if n.split(".")[1:2] and n.split(".")[1] in AREAS
+        }
+        graph[area].discard(area)
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        pytest.fail(f"areas import each other: {exc.args[1]}")
+    assert order.index("notifications") < order.index("threads")  # threads -> notifications
+
+
+@pytest.mark.parametrize("shared", sorted(SHARED))
+def test_shared_pieces_use_no_area(shared):
+    used = {
+        name
+        for parts, names in sources()
+        if parts[0] == shared
+        for name in names
+        if name.split(".")[1:2] and name.split(".")[1] in AREAS
+    }
+    assert used == set()
+
+
+def test_only_search_imports_whoosh():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [module or ""]
+            if any(n.split(".")[0] == "whoosh" for n in names) and "search" not in path.parts:
+                offenders.append(str(path.relative_to(PACKAGE)))
+    assert offenders == []
