@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from forum.database import configure_sqlite
 from forum.extensions import csrf, db, limiter, login_manager
@@ -23,9 +24,12 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+DATABASE_INT_MAX = 2**63 - 1
+MAX_PAGE = 1_000_000  # far past any listing's end; keeps OFFSET arithmetic inside 64 bits
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseIntConverter  # before the blueprints add their rules
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
@@ -35,12 +39,41 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_member)
 
+    app.before_request(refuse_file_parts)
     app.before_request(replace_nul_characters)
     app.before_request(check_kept_form_csrf)
     app.after_request(add_security_headers)
     app.register_error_handler(RateLimitExceeded, rate_limited)
     app.register_error_handler(HTTPException, http_error)
     app.context_processor(lambda: {"current_member": current_user})
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """<int:...> in a URL: only numbers a 64-bit column can hold match, so /t/99999999999999999999
+    is a 404 rather than an OverflowError in the database driver."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", DATABASE_INT_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def database_int(text: str) -> int:
+    """A number from a query string or form that a 64-bit column can hold; ValueError otherwise,
+    so request.args.get(name, type=database_int) gives the default for anything else."""
+    number = int(text)
+    if abs(number) > DATABASE_INT_MAX:
+        raise ValueError(f"{text[:20]} is out of range")
+    return number
+
+
+def page_arg() -> int:
+    """?page=N for a listing: 1 to MAX_PAGE (absent means 1), anything else is no such page."""
+    raw = request.args.get("page")
+    if raw is None:
+        return 1
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        abort(404)
+    return int(raw)
 
 
 def load_member(token: str) -> Member | None:
@@ -51,6 +84,13 @@ def load_member(token: str) -> Member | None:
     if member is not None:
         member.session_token = token
     return member
+
+
+def refuse_file_parts() -> None:
+    """No form here takes a file: a file part where text belongs is a clear 400, not a form
+    validator meeting a FileStorage (Flask-WTF merges request.files into the form data)."""
+    if request.method == "POST" and request.mimetype == "multipart/form-data" and request.files:
+        abort(400, "This form takes text, not files: type your message into the box.")
 
 
 def replace_nul_characters() -> None:

@@ -12,7 +12,7 @@ from forum.links import post_url, thread_url
 from forum.models import Post, Thread, WatchLevel
 from forum.notifications import services
 from forum.notifications.forms import NotificationSettingsForm
-from forum.web import keeps_form_on_csrf_failure
+from forum.web import keeps_form_on_csrf_failure, page_arg
 
 bp = Blueprint("notifications", __name__)
 LEVELS = {"watch": WatchLevel.WATCHING, "mute": WatchLevel.MUTED, "normal": None}
@@ -25,7 +25,7 @@ def _expired() -> None:
 @bp.get("/notifications")
 @login_required
 def index():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     lines, more = services.notification_lines(current_user, page)
     return render_template(
         "notifications/index.html", lines=lines, page=page, more=more, form=ButtonForm()

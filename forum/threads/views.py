@@ -21,7 +21,7 @@ from forum.notifications import services as notifications
 from forum.threads import services
 from forum.threads.blocks import post_blocks
 from forum.threads.forms import EditForm, ReplyForm, ThreadForm
-from forum.web import keeps_form_on_csrf_failure
+from forum.web import database_int, keeps_form_on_csrf_failure, page_arg
 
 bp = Blueprint("threads", __name__)
 
@@ -123,11 +123,9 @@ def index():
 @bp.get("/b/<slug>")
 def board(slug: str):
     board = lookups.board_by_slug(slug) or abort(404)
-    page = request.args.get("page", 1, type=int)
-    threads, pages = services.board_threads(
-        board, max(page, 1), current_app.config["THREADS_PER_PAGE"]
-    )
-    if page < 1 or page > pages:
+    page = page_arg()
+    threads, pages = services.board_threads(board, page, current_app.config["THREADS_PER_PAGE"])
+    if page > pages:
         abort(404)
     member = current_user if current_user.is_authenticated else None
     return render_template(
@@ -157,7 +155,7 @@ def thread(thread_id: int, slug: str | None = None):
             abort(404)
     else:
         thread = _visible_thread(thread_id)
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     if slug != thread.slug:
         return redirect(
             url_for(
@@ -170,7 +168,7 @@ def thread(thread_id: int, slug: str | None = None):
         )
     per_page = current_app.config["POSTS_PER_PAGE"]
     pages = services.page_count(thread.post_count, per_page)
-    if page < 1 or page > pages:
+    if page > pages:
         abort(404)
     can_moderate = permissions.can_moderate(current_user)
     rows = services.thread_page(thread, page, per_page)
@@ -249,7 +247,7 @@ def reply(thread_id: int):
     thread = _visible_thread(thread_id)
     _refuse_unless(services.check_can_reply, current_user, thread)
     form = ReplyForm()
-    if request.method == "GET" and (quoted_id := request.args.get("quote", type=int)):
+    if request.method == "GET" and (quoted_id := request.args.get("quote", type=database_int)):
         form.body.data = services.quote_text(thread, quoted_id)
     return _compose(
         form,
@@ -319,7 +317,10 @@ def accept_solution(thread_id: int):
     thread = _visible_thread(thread_id)
     if not permissions.can_accept_solution(current_user, thread):
         abort(403, "Only the member who asked, or a moderator, can choose the solution.")
-    post_id = request.form.get("post_id", type=int)
+    try:
+        post_id = database_int(request.form["post_id"]) if request.form.get("post_id") else None
+    except ValueError:
+        abort(400, "That is not a reply in this thread.")
     post = db.session.get(Post, post_id) if post_id else None
     if not ButtonForm().validate_on_submit() or (post_id and post is None):
         flash("That form had expired; please try again.", "warning")
