@@ -1,4 +1,5 @@
-"""Background work on Huey: fan-out of notifications, e-mail sending, daily digests.
+"""Background work on Huey: fan-out of notifications, e-mail sending, daily digests, and the
+search outbox rows a request left (a rename touching thousands of posts).
 
 The database holds the truth (notification events and the mail queue are rows written in the
 member's own transaction); a queued task only says "there is work". So a lost task, a Redis
@@ -66,12 +67,27 @@ def init_app(app: Flask) -> None:
             if send_digests():
                 mail.send_pending()
 
+    def drain_search() -> None:
+        from forum.search import get_search
+
+        with app.app_context():
+            if applied := get_search(app).drain_backlog():
+                log.info("applied %d search outbox rows", applied)
+
+    def sweep() -> None:
+        deliver()
+        drain_search()
+
     deliver_task = huey.task(name="forum.deliver")(deliver)
+    search_task = huey.task(name="forum.search-drain")(drain_search)
     # The sweep: work whose task was lost (a crash, a queue emptied) waits at most a minute.
-    huey.periodic_task(crontab(minute="*"), name="forum.sweep")(deliver)
+    huey.periodic_task(crontab(minute="*"), name="forum.sweep")(sweep)
     huey.periodic_task(crontab(minute="7"), name="forum.digests")(digests)
     app.extensions[EXTENSION] = {"huey": huey, "deliver": deliver_task}
     _listen()
+    from forum.search import get_search
+
+    get_search(app).on_backlog = search_task
 
 
 def get_huey(app: Flask | None = None) -> Huey:

@@ -225,3 +225,15 @@ def test_rate_limited_page_has_no_inline_script(app, browser, thread_id):
     html = reply(browser, thread_id, "Second answer").get_data(as_text=True)
     assert "<script" not in html
     assert not re.search(r"<[^>]+\son[a-z]+\s*=", html)
+
+
+def test_settings_saves_are_limited_to_twenty_an_hour(limited_app, browser):
+    make_member(limited_app, "carol")
+    login(browser, "carol")
+    saves = [
+        post_form(
+            browser, "/members/settings", {"display_name": f"Carol {n}", "featured_badge": "0"}
+        ).status_code
+        for n in range(21)
+    ]
+    assert saves == [302] * 20 + [429]

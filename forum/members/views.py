@@ -8,7 +8,7 @@ from wtforms import SelectChoice
 
 from forum import lookups, permissions
 from forum.errors import ForumError
-from forum.extensions import db
+from forum.extensions import db, limiter
 from forum.forms import ButtonForm
 from forum.members import services
 from forum.members.forms import SettingsForm
@@ -36,6 +36,12 @@ def profile(handle: str):
 @bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
 @keeps_form_on_csrf_failure
 @login_required
+@limiter.limit(
+    "20/hour",
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 302,
+    error_message="That is 20 saves of your settings this hour.",
+)
 def settings():
     member = current_user
     form = SettingsForm()

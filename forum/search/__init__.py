@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("SEARCH_LOCK_TIMEOUT", 0.5)
     app.config.setdefault("SEARCH_DRAIN_AFTER_COMMIT", True)
+    app.config.setdefault("SEARCH_DRAIN_IN_REQUEST", 200)
     app.config.setdefault("SEARCH_CACHED_PAGES", 256)
     with app.app_context():
         engine = db.engine

@@ -82,11 +82,15 @@ class SearchService:
         self.backend = backend
         self.session_factory = session_factory
         self._speller: tuple[str, SpellingCorrector] | None = None
+        # Called when a bounded drain left rows behind (the task queue drains them off-request).
+        self.on_backlog: Callable[[], None] | None = None
 
     # indexing ------------------------------------------------------------------------------
 
-    def drain(self, lock_timeout: float | None = None) -> DrainResult:
-        """Apply pending outbox rows to the live index; never raises for a busy or broken index."""
+    def drain(self, lock_timeout: float | None = None, max_rows: int | None = None) -> DrainResult:
+        """Apply pending outbox rows to the live index (with max_rows, only that many of the
+        newest: rows name no action, so any order is right); never raises for a busy or broken
+        index."""
         result = DrainResult()
         if not self.backend.exists():
             result.skipped_because = (
@@ -98,12 +102,15 @@ class SearchService:
             with self.backend.write_lock(lock_timeout):
                 # During a rebuild, rows are applied to the live index but kept for the new one.
                 keep_rows = self.backend.rebuilding()
-                last_id = 0
-                while True:
-                    applied, last_id = self._drain_batch(last_id, keep_rows)
-                    result.applied += applied
-                    if applied < DRAIN_BATCH:
-                        break
+                if max_rows is not None:
+                    result.applied, _ = self._drain_batch(None, keep_rows, max_rows)
+                else:
+                    last_id = 0
+                    while True:
+                        applied, last_id = self._drain_batch(last_id, keep_rows, DRAIN_BATCH)
+                        result.applied += applied
+                        if applied < DRAIN_BATCH:
+                            break
         except IndexBusy as exc:
             result.skipped_because = str(exc)
         except (OSError, IndexMissing, IndexUnreadable) as exc:
@@ -113,14 +120,30 @@ class SearchService:
         result.pending = self.pending()
         return result
 
-    def _drain_batch(self, after_id: int, keep_rows: bool) -> tuple[int, int]:
+    def drain_backlog(self, batch: int = 200, lock_timeout: float = 5) -> int:
+        """Drain all that is pending in bounded batches, letting go of the writer lock between
+        them so requests' own drains get it; stops when a batch makes no progress (a rebuild
+        keeps its rows, a broken index applies none). Returns the rows applied."""
+        applied, pending = 0, self.pending()
+        while pending:
+            result = self.drain(lock_timeout, max_rows=batch)
+            applied += result.applied
+            if result.pending >= pending:
+                break
+            pending = result.pending
+        return applied
+
+    def _drain_batch(
+        self, after_id: int | None, keep_rows: bool, size: int
+    ) -> tuple[int, int | None]:
+        """Apply up to size rows after after_id, or the newest size rows when after_id is None."""
+        rows_query = select(IndexOutbox.id, IndexOutbox.post_id).limit(size)
+        if after_id is None:
+            rows_query = rows_query.order_by(IndexOutbox.id.desc())
+        else:
+            rows_query = rows_query.where(IndexOutbox.id > after_id).order_by(IndexOutbox.id)
         with self.session_factory() as session:
-            rows = session.execute(
-                select(IndexOutbox.id, IndexOutbox.post_id)
-                .where(IndexOutbox.id > after_id)
-                .order_by(IndexOutbox.id)
-                .limit(DRAIN_BATCH)
-            ).all()
+            rows = session.execute(rows_query).all()
             if not rows:
                 return 0, after_id
             documents = load_documents(session, {row.post_id for row in rows})

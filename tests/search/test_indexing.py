@@ -17,6 +17,7 @@ from forum.extensions import db
 from forum.models import IndexOutbox, Member, Post, Thread
 from forum.search import get_search
 from forum.search.query import parse_query
+from forum.tasks import get_huey
 from tests.conftest import config_for_tests, login, make_member, make_thread, post_form
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +100,35 @@ def test_renaming_a_member_queues_their_posts(app, member, board):
         db.session.commit()
     hits = get_search(app).search("zebediah").hits
     assert len(hits) == 1 and hits[0].author_name == "Zebediah Z"
+
+
+def test_a_rename_applies_a_bounded_batch_in_the_request_and_queues_the_rest(
+    make_app, client, member, board
+):
+    """Renaming a member with many posts must not reindex them all inside the request."""
+    app = make_app(SEARCH_DRAIN_IN_REQUEST=3)
+    client = app.test_client()
+    make_thread(app, member, board, subject="Many posts", replies=7)
+    login(client, "alice")
+    response = post_form(
+        client, "/members/settings", {"display_name": "Zebediah Z", "featured_badge": "0"}
+    )
+    assert response.status_code == 302
+    assert outbox_rows(app) == 8 - 3
+    queued = [task.name for task in get_huey(app).pending()]
+    assert "forum.search-drain" in queued
+    assert get_search(app).drain_backlog(batch=2) == 5
+    assert outbox_rows(app) == 0
+    hits = get_search(app).search("zebediah").hits
+    assert len(hits) == 1 and hits[0].author_name == "Zebediah Z"
+
+
+def test_a_backlog_drain_stops_when_a_batch_makes_no_progress(app, member, board):
+    search = get_search(app)
+    with search.backend.write_lock(1):  # held elsewhere: no drain can apply anything
+        make_thread(app, member, board, replies=2)
+        assert search.drain_backlog(batch=1, lock_timeout=0.05) == 0
+    assert outbox_rows(app) == 3
 
 
 def test_another_worker_sees_every_commit_despite_its_pooled_searcher_and_cached_pages(
