@@ -91,3 +91,11 @@ def listen_to_every_session(**listeners) -> None:
         return
     for name, listener in listeners.items():
         event.listen(Session, name, listener)
+
+
+LIST_PAGE_SIZE = 50
+
+
+def page_of_rows(statement, page: int, per_page: int = LIST_PAGE_SIZE):
+    """One page of a listing: Flask-SQLAlchemy's Pagination (items, page, pages, total)."""
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)

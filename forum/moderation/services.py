@@ -11,9 +11,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from forum import audit, permissions
-from forum.database import utcnow, write_transaction
+from forum.database import page_of_rows, utcnow, write_transaction
 from forum.errors import InvalidInput, NotAllowed
-from forum.extensions import db
 from forum.models import (
     AuditEntry,
     Board,
@@ -105,18 +104,14 @@ def resolve_report(moderator: Member, report: Report, remove: bool, note: str = 
             )
 
 
-def open_reports() -> list[Report]:
-    from sqlalchemy.orm import joinedload
-
-    from forum.extensions import db
-
-    return list(
-        db.session.scalars(
-            select(Report)
-            .where(Report.status == ReportStatus.OPEN)
-            .options(joinedload(Report.post).joinedload(Post.thread), joinedload(Report.reporter))
-            .order_by(Report.created_at)
-        ).unique()
+def open_reports(page: int):
+    """Open reports, oldest first, a page at a time, with their posts and reporters."""
+    return page_of_rows(
+        select(Report)
+        .where(Report.status == ReportStatus.OPEN)
+        .options(joinedload(Report.post).joinedload(Post.thread), joinedload(Report.reporter))
+        .order_by(Report.created_at, Report.id),
+        page,
     )
 
 
@@ -252,13 +247,11 @@ def save_board(
     return board
 
 
-def recent_audit_entries(limit: int = 200) -> list[AuditEntry]:
-    """The audit log, newest first, with who acted and on whom."""
-    return list(
-        db.session.scalars(
-            select(AuditEntry)
-            .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.member))
-            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-            .limit(limit)
-        ).unique()
+def audit_entries(page: int):
+    """The audit log, newest first, a page at a time, with who acted and on whom."""
+    return page_of_rows(
+        select(AuditEntry)
+        .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.member))
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
+        page,
     )

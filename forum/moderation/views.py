@@ -27,7 +27,7 @@ from forum.moderation.forms import (
 )
 from forum.reputation import services as reputation
 from forum.threads import services as thread_services
-from forum.web import keeps_form_on_csrf_failure
+from forum.web import keeps_form_on_csrf_failure, page_arg
 
 bp = Blueprint("moderation", __name__)
 
@@ -71,6 +71,18 @@ def _edit_form(model, row_id: int | None, form_class):
     """The row an editing page is for (None: a new one) and its form, filled from it on GET."""
     row = db.get_or_404(model, row_id) if row_id else None
     return row, form_class(obj=row if request.method == "GET" else None)
+
+
+def _listing(template: str, listing, endpoint: str):
+    """A moderation list, one page of it (past the last page: 404), with its page links."""
+    if listing.page > max(listing.pages, 1):
+        abort(404)
+    return render_template(
+        template,
+        listing=listing,
+        button_form=ButtonForm(),
+        page_url=lambda p: url_for(f"moderation.{endpoint}", page=p if p > 1 else None),
+    )
 
 
 def _expired() -> None:
@@ -120,9 +132,7 @@ def restore_post(post_id: int):
 
 @bp.get("/moderation/reports")
 def reports():
-    return render_template(
-        "moderation/reports.html", reports=services.open_reports(), button_form=ButtonForm()
-    )
+    return _listing("moderation/reports.html", services.open_reports(page_arg()), "reports")
 
 
 @bp.post("/moderation/reports/<int:report_id>/<any(remove, dismiss):decision>")
@@ -139,7 +149,7 @@ def resolve_report(report_id: int, decision: str):
 
 @bp.get("/moderation/audit")
 def audit_log():
-    return render_template("moderation/audit.html", entries=services.recent_audit_entries())
+    return _listing("moderation/audit.html", services.audit_entries(page_arg()), "audit_log")
 
 
 # threads -----------------------------------------------------------------------------------------
@@ -306,8 +316,7 @@ def _badge_icons() -> list[tuple[str, str]]:
 
 @bp.get("/moderation/badges")
 def badges():
-    listed = reputation.badges_listed()
-    return render_template("moderation/badges.html", badges=listed, button_form=ButtonForm())
+    return _listing("moderation/badges.html", reputation.badges_listed(page_arg()), "badges")
 
 
 @bp.route("/moderation/badges/new", methods=["GET", "POST"])
@@ -363,8 +372,7 @@ def retire_badge(badge_id: int, action: str):
 @bp.get("/moderation/boards")
 def boards():
     _require_admin()
-    listed = lookups.boards_in_order()
-    return render_template("moderation/boards.html", boards=listed)
+    return _listing("moderation/boards.html", lookups.boards_page(page_arg()), "boards")
 
 
 @bp.route("/moderation/boards/new", methods=["GET", "POST"])

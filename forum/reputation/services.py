@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from forum import audit, permissions
-from forum.database import utcnow, write_transaction
+from forum.database import page_of_rows, utcnow, write_transaction
 from forum.errors import InvalidInput, NotAllowed
 from forum.extensions import db
 from forum.models import Badge, EventKind, Member, MemberBadge, Rank, RankChange
@@ -273,9 +273,9 @@ def set_fixed_rank(actor: Member, member: Member, rank_id: int | None, reason: s
 # badges ----------------------------------------------------------------------------------------
 
 
-def badges_listed() -> list[Badge]:
-    """Every badge for the moderators' list, active ones first."""
-    return list(db.session.scalars(select(Badge).order_by(Badge.is_retired, Badge.name)))
+def badges_listed(page: int):
+    """The moderators' list of badges, active ones first, a page at a time."""
+    return page_of_rows(select(Badge).order_by(Badge.is_retired, Badge.name, Badge.id), page)
 
 
 def badges_held(member: Member) -> list[Badge]:
