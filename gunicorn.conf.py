@@ -3,6 +3,7 @@
 Environment:
   PORT             port to listen on, on 127.0.0.1 (default 5000); put a reverse proxy in front
   WEB_CONCURRENCY  worker processes (default 2: one per core on the reference machine)
+  WEB_THREADS      threads per worker (default 4)
   JOBS_WORKER      1: also run the background-jobs worker (`flask --app forum jobs worker`)
                    beside the web workers, started and stopped with the server (`make run` sets
                    it); leave it unset where the jobs workers run as their own service
@@ -19,7 +20,11 @@ import sys
 wsgi_app = "forum:create_app()"
 bind = [f"127.0.0.1:{os.environ.get('PORT', '5000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "sync"  # pages are short CPU work over a local database: no event loop needed
+# Threads, not one request per process: a client that sends its headers a byte at a time
+# holds one thread, not a whole worker, so two slow clients no longer take the site down. In
+# production put a buffering reverse proxy (nginx, Caddy) in front as well (README: Deployment).
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
 
 # Each worker builds its own app: its own database connections (a connection must never cross a
 # fork) and its own search index handles and spelling vocabulary. The secret key must be shared:

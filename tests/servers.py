@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60  # seconds gunicorn may take to answer its first request
 CHEAP_ARGON2 = {  # argon2id stays argon2id, just cheap enough for a test suite
     "FORUM_ARGON2_TIME_COST": "1",
@@ -44,11 +45,16 @@ def run_flask(env: dict[str, str], cwd: Path, *args: str) -> str:
 
 @contextmanager
 def gunicorn(
-    env: dict[str, str], workdir: Path, workers: int = 2, listener: socket.socket | None = None
+    env: dict[str, str],
+    workdir: Path,
+    workers: int = 2,
+    listener: socket.socket | None = None,
+    settings_file: bool = False,
 ) -> Iterator[str]:
     """Serve the forum with gunicorn; yields its base URL. Fails the test if it logged a traceback.
 
-    Give a listener bound beforehand when the environment must name the URL (FORUM_BASE_URL).
+    Give a listener bound beforehand when the environment must name the URL (FORUM_BASE_URL);
+    settings_file runs it with the project's gunicorn.conf.py, as `make run` does.
     """
     # A socket bound here and handed over: no window in which another process takes the port.
     listener = listener or socket.create_server(("127.0.0.1", 0))
@@ -59,6 +65,7 @@ def gunicorn(
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "gunicorn", "--workers", str(workers)),
+                *(("-c", str(PROJECT_ROOT / "gunicorn.conf.py")) if settings_file else ()),
                 *("--bind", f"fd://{listener.fileno()}", "--access-logfile", "-"),
                 "forum:create_app()",
             ],

@@ -8,6 +8,7 @@ several workers need not agree. Only the viewer's buttons are rendered per reque
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 from flask import Flask, current_app
@@ -26,21 +27,25 @@ class PostBlocks:
         self._app = app
         self._size = size
         self._cache: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
+        self._lock = threading.Lock()  # a gthread worker renders pages in several threads
 
     def render(
         self, row, post_count: int, is_solution: bool, show_text: bool, actions: Markup | None
     ) -> Markup:
         key = (row, post_count, is_solution, show_text)
-        halves = self._cache.get(key)
-        if halves is None:
+        with self._lock:
+            halves = self._cache.get(key)
+            if halves is not None:
+                self._cache.move_to_end(key)
+        if halves is None:  # rendered outside the lock: two threads may both render it, once
             macros = self._app.jinja_env.get_template("_macros/posts.html").module
             html = str(macros.render_post_block(row, post_count, is_solution, show_text))
             head, _, tail = html.partition(ACTIONS)
-            halves = self._cache[key] = (head, tail)
-            if len(self._cache) > self._size:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
+            halves = (head, tail)
+            with self._lock:
+                self._cache[key] = halves
+                if len(self._cache) > self._size:
+                    self._cache.popitem(last=False)
         # joined as plain strings: str + Markup would escape the cached (already safe) halves
         return Markup("".join((halves[0], str(actions or ""), halves[1])))
 
