@@ -18,9 +18,9 @@ from forum import audit, markup
 from forum.auth.services import HANDLE_RE, MAX_DISPLAY_NAME
 from forum.database import write_transaction
 from forum.errors import InvalidInput
-from forum.models import Badge, Board, Member, MemberBadge, Post, Rank, Thread
+from forum.models import Badge, Board, Member, MemberBadge, Post, Rank, RankChange, Thread
 from forum.names import free_slug
-from forum.reputation.services import refresh_rank
+from forum.reputation.services import FIXED_AT_IMPORT, refresh_rank
 from forum.threads.services import MAX_SUBJECT, Draft, add_reply, add_thread, render_body
 
 LEADING_RE = re.compile(r"^\s*(re\s*:\s*)+", re.IGNORECASE)
@@ -215,6 +215,15 @@ class Importer:
             member.display_name = display_name_of(display_name, handle)
             if since:
                 member.member_since = since
+        if rank is not None and member.fixed_rank_id != rank.id:  # a re-import adds no history
+            session.add(
+                RankChange(
+                    member_id=member_id,
+                    old_rank=member.fixed_rank.name if member.fixed_rank else "(ladder)",
+                    new_rank=rank.name,
+                    cause=FIXED_AT_IMPORT,
+                )
+            )
         member.fixed_rank_id = rank.id if rank else None
         if signature:
             member.signature_source = signature

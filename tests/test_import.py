@@ -325,6 +325,22 @@ def test_imported_fixed_rank_is_shown_as_the_members_title(app, client, tmp_path
     assert '<span class="author-title">Community Guru</span>' in gina
 
 
+def test_an_imported_rank_says_it_was_set_at_import_once_however_often_imported(
+    app, client, tmp_path
+):
+    from forum.models import Member, RankChange
+
+    import_lines(app, tmp_path / "forum.jsonl", SAMPLE)
+    import_lines(app, tmp_path / "forum.jsonl", SAMPLE)
+    html = client.get("/members/gina-g").get_data(as_text=True)
+    assert "This rank was set at import." in html and "set by a moderator" not in html
+    causes = query(
+        app,
+        sa.select(RankChange.cause).join(Member).where(Member.handle == "gina-g"),
+    )
+    assert causes.count(("set at import",)) == 1
+
+
 def test_imported_badge_is_granted_with_reason_imported(app, tmp_path):
     from forum.models import Badge, Member, MemberBadge
 

@@ -13,7 +13,12 @@ from forum.database import write_transaction
 from forum.errors import InvalidInput
 from forum.extensions import db
 from forum.models import Member, MemberBadge, Post, RankChange, Thread
-from forum.reputation.services import NextRank, next_rank, set_featured_badge
+from forum.reputation.services import (
+    NextRank,
+    fixed_rank_origin,
+    next_rank,
+    set_featured_badge,
+)
 from forum.text import storable
 
 SIGNATURE_LENGTH, SIGNATURE_LINKS = 255, 2
@@ -67,6 +72,7 @@ class Profile:
     recent_posts: list[Post]
     recent_threads: list[Thread]
     next_rank: NextRank | None
+    fixed_rank_origin: str  # "set by a moderator", "set at import", or "" (not fixed, unknown)
 
 
 def profile(member: Member) -> Profile:
@@ -108,4 +114,5 @@ def profile(member: Member) -> Profile:
             )
         ),
         next_rank=None if member.fixed_rank_id else next_rank(member),
+        fixed_rank_origin=fixed_rank_origin(member),
     )

@@ -155,6 +155,9 @@ def audit_log():
 # threads -----------------------------------------------------------------------------------------
 
 
+THREAD_FLAG_DONE = {"lock": "locked", "unlock": "unlocked", "pin": "pinned", "unpin": "unpinned"}
+
+
 @bp.post("/moderation/threads/<int:thread_id>/<any(lock, unlock, pin, unpin):action>")
 @keeps_form_on_csrf_failure
 def thread_flag(thread_id: int, action: str):
@@ -162,7 +165,7 @@ def thread_flag(thread_id: int, action: str):
     if ButtonForm().validate_on_submit():
         flag = "is_pinned" if action.endswith("pin") else "is_locked"
         services.set_thread_flag(current_user, thread, flag, not action.startswith("un"))
-        flash(f"Thread {action}ed.", "info")
+        flash(f"Thread {THREAD_FLAG_DONE[action]}.", "info")
     else:
         _expired()
     return redirect(thread_url(thread))

@@ -25,6 +25,8 @@ DEFAULT_LADDER = (
     ("Community Leader", 150, 100, 15, 180),
     ("Community Guru", 400, 300, 50, 365),
 )
+# Where a fixed rank came from, as its rank-history entry's cause begins (the profile says which).
+FIXED_BY_MODERATOR, FIXED_AT_IMPORT = "set by a moderator", "set at import"
 METRICS = (  # threshold attribute suffix, member counter, how a shortfall reads
     ("posts", "post_count", "post", "posts"),
     ("kudos", "kudos_received", "kudos", "kudos"),
@@ -257,7 +259,7 @@ def set_fixed_rank(actor: Member, member: Member, rank_id: int | None, reason: s
                 member_id=member_id,
                 old_rank=old or "(ladder)",
                 new_rank=rank.name if rank else "(ladder)",
-                cause=f"set by a moderator: {reason}"[:120],
+                cause=f"{FIXED_BY_MODERATOR}: {reason}"[:120],
             )
         )
         audit.record(
@@ -442,6 +444,23 @@ def revoke_badge(actor: Member, member: Member, badge: Badge, reason: str) -> bo
             session, actor_id, "badge.revoke", member_id=member_id, badge_id=badge_id, reason=reason
         )
     return True
+
+
+def fixed_rank_origin(member: Member) -> str:
+    """Who set the member's fixed rank ("set by a moderator", "set at import"), from the rank
+    history; "" when it is not fixed or the history does not say (an import before this)."""
+    if member.fixed_rank_id is None:
+        return ""
+    causes = db.session.scalars(
+        select(RankChange.cause)
+        .where(RankChange.member_id == member.id)
+        .order_by(RankChange.changed_at.desc(), RankChange.id.desc())
+    )
+    for cause in causes:
+        for origin in (FIXED_BY_MODERATOR, FIXED_AT_IMPORT):
+            if cause.startswith(origin):
+                return origin
+    return ""
 
 
 def set_featured_badge(session: Session, member_id: int, badge_id: int | None) -> None:
