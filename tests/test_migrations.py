@@ -186,3 +186,65 @@ def test_upgrade_takes_the_replies_of_threads_hidden_before_it_out_of_the_counts
             assert board_counts.one() == (1, 1)
     finally:
         engine.dispose()
+
+
+def test_upgrade_stops_counting_solutions_members_accepted_in_their_own_threads(
+    empty_database, tmp_path
+):
+    """Before d41f0a7c9b12 an asker's own accepted reply counted as their solution; it recounts."""
+
+    assert flask_db(empty_database, tmp_path, "upgrade", "ca565cba6e33").returncode == 0
+    # Alice asked two threads: she accepted her own reply in the first, Bob's in the second.
+    engine = sa.create_engine(empty_database)
+    now = "2024-01-01 00:00:00"
+    with engine.begin() as conn:
+        for id_, handle in ((1, "alice"), (2, "bob")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO members (id, handle, display_name, role, member_since, created_at,"
+                    " signature_source, signature_html, post_count, kudos_received,"
+                    " solution_count, suspension_reason) VALUES (:id, :h, :h, 'member',"
+                    " '2024-01-01', :now, '', '', 2, 0, 1, '')"
+                ),
+                {"id": id_, "h": handle, "now": now},
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO boards (id, slug, name, description, position, thread_count,"
+                " post_count) VALUES (1, 'b', 'B', '', 1, 2, 4)"
+            )
+        )
+        for thread_id, answerer in ((1, 1), (2, 2)):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO threads (id, board_id, author_id, subject, slug, post_count,"
+                    " last_posted_at, is_locked, is_pinned, is_hidden, created_at) VALUES"
+                    " (:t, 1, 1, 'Q', 'q', 2, :now, false, false, false, :now)"
+                ),
+                {"t": thread_id, "now": now},
+            )
+            for post_id, position, author in (
+                (thread_id * 10, 1, 1),
+                (thread_id * 10 + 1, 2, answerer),
+            ):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO posts (id, thread_id, author_id, position, subject,"
+                        " body_source, body_html, kudos_count, created_at, is_removed) VALUES"
+                        " (:id, :t, :a, :p, 'Q', 'text', '<p>text</p>', 0, :now, false)"
+                    ),
+                    {"id": post_id, "t": thread_id, "a": author, "p": position, "now": now},
+                )
+            conn.execute(
+                sa.text("UPDATE threads SET solution_post_id = :p WHERE id = :t"),
+                {"p": thread_id * 10 + 1, "t": thread_id},
+            )
+    engine.dispose()
+    upgrade(empty_database, tmp_path)
+    engine = sa.create_engine(empty_database)
+    try:
+        with engine.connect() as conn:
+            counts = dict(conn.execute(sa.text("SELECT handle, solution_count FROM members")).all())
+            assert counts == {"alice": 0, "bob": 1}
+    finally:
+        engine.dispose()

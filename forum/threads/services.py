@@ -366,8 +366,10 @@ def _count_kudos(session: Session, post_id: int, author_id: int, delta: int) -> 
 def set_solution(actor: Member, thread: Thread, post: Post | None) -> None:
     """Mark a reply as the accepted solution (or clear it with None): the asker or a moderator.
 
-    The solution authors' counters move exactly and their ranks follow; the thread's posts are
-    reindexed (the solved flag is in every document) through the outbox.
+    The solution authors' counters move exactly and their ranks follow, except for an asker's
+    own reply: as on Stack Overflow, answering yourself earns nothing (the solution still
+    shows). The thread's posts are reindexed (the solved flag is in every document) through the
+    outbox.
     """
     if not permissions.can_accept_solution(actor, thread):
         raise NotAllowed("Only the member who asked, or a moderator, can choose the solution.")
@@ -383,6 +385,8 @@ def set_solution(actor: Member, thread: Thread, post: Post | None) -> None:
         for changed_id, delta in ((old_id, -1), (post_id, +1)):
             if changed_id is not None:
                 author_id = session.get(Post, changed_id).author_id
+                if author_id == thread.author_id:  # self-accepted: never counted
+                    continue
                 session.execute(
                     update(Member)
                     .where(Member.id == author_id)

@@ -229,3 +229,42 @@ def test_rank_names_with_markup_are_shown_literally(app, client, member, moderat
     html = client.get("/t/1-how-do-i-start").get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; {{7*7}}" in html
     assert "<script>alert(1)" not in html and " 49" not in html
+
+
+def test_a_self_accepted_solution_shows_but_earns_nothing(app, client, member, other_member, board):
+    thread = make_thread(
+        app, member, board, subject="Own answer", replies=1, reply_author_id=other_member
+    )
+    with app.app_context():
+        from forum.threads import services
+
+        services.reply(
+            db.session.get(Member, member), db.session.get(Thread, thread), "Found it myself"
+        )
+    _set_counts(app, member, posts=50, kudos=25, solutions=2)
+    assert member_state(app, member) == (2, "Active Member")
+    login(client, "alice")
+    post_form(client, f"/t/{thread}/solution", {"post_id": reply_id(app, thread, 3)})
+    html = client.get(f"/t/{thread}-own-answer").get_data(as_text=True)
+    summary = re.search(r'<aside class="solution-summary".*?</aside>', html, flags=re.S)[0]
+    assert "3 of 3" in summary and "Alice A" in summary
+    assert member_state(app, member) == (2, "Active Member")
+    profile = client.get("/members/alice").get_data(as_text=True)
+    assert "self-accepted solutions don't count" in profile
+    # Moving the solution from the asker's reply to another member's counts only the other's.
+    post_form(client, f"/t/{thread}/solution", {"post_id": reply_id(app, thread, 2)})
+    assert member_state(app, member) == (2, "Active Member")
+    assert member_state(app, other_member)[0] == 1
+    post_form(client, f"/t/{thread}/solution", {"post_id": reply_id(app, thread, 3)})
+    assert member_state(app, member)[0] == 2 and member_state(app, other_member)[0] == 0
+
+
+def test_a_moderator_accepting_the_askers_own_reply_counts_nothing(
+    app, client, member, moderator, board
+):
+    thread = make_thread(app, member, board, replies=1, reply_author_id=member)
+    login(client, "maude")
+    post_form(client, f"/t/{thread}/solution", {"post_id": reply_id(app, thread, 2)})
+    with app.app_context():
+        assert db.session.get(Thread, thread).solution_post_id == reply_id(app, thread, 2)
+    assert member_state(app, member)[0] == 0
