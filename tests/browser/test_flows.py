@@ -230,5 +230,5 @@ def test_an_authors_name_on_a_post_leads_to_their_profile(page: Page, forum):
 
     expect(page.get_by_role("heading", level=1)).to_have_text("John K @john-k")
     expect(page.get_by_text("Member Since: Feb 17, 2015")).to_be_visible()
-    expect(page.get_by_text("Community Guru")).to_be_visible()
+    expect(page.get_by_text("Community Guru", exact=True)).to_be_visible()
     screenshot(page, forum, "profile")
