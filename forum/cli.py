@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -65,6 +66,33 @@ def demo_command() -> None:
         search.rebuild()
     else:
         search.drain(lock_timeout=30)
+    _offer_first_admin()
+
+
+CREATE_ADMIN_HINT = (
+    "No administrator yet: the demo members have no passwords. Create yours with\n"
+    "  .venv/bin/flask --app forum forum create-admin --handle <your-handle>"
+    " --display-name '<Your Name>' [--email you@example.com]\n"
+    "(it asks for the password), then log in at /login."
+)
+
+
+def _offer_first_admin() -> None:
+    """A fresh site has nobody who can log in: ask at a terminal, otherwise say how."""
+    from forum.auth.services import has_administrator
+
+    if has_administrator():
+        return
+    if sys.stdin.isatty() and click.confirm("No administrator yet. Create one now?", default=True):
+        click.get_current_context().invoke(
+            create_admin_command,
+            handle=click.prompt("Handle"),
+            display_name=click.prompt("Display name"),
+            password=click.prompt("Password", hide_input=True, confirmation_prompt=True),
+            email=click.prompt("E-mail (for password resets; Enter for none)", default="") or None,
+        )
+    else:
+        click.echo(CREATE_ADMIN_HINT)
 
 
 @forum_cli.command("create-admin")

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import subprocess
+import sys
+import termios
+
 import sqlalchemy as sa
 from flask import Flask
 
 from tests.conftest import login, make_member, make_thread
+from tests.servers import PROJECT_ROOT, forum_env, run_flask
 
 PASSWORD = "a long enough admin passphrase"
 
@@ -217,3 +224,78 @@ def test_rerender_of_an_empty_forum_says_done(runner):
     result = runner.invoke(args=["forum", "rerender"])
     assert result.exit_code == 0, result.output
     assert "Done." in result.output
+
+
+def test_demo_says_how_to_create_the_first_admin_when_there_is_none(runner):
+    result = runner.invoke(args=["forum", "demo"])
+    assert result.exit_code == 0, result.output
+    assert "No administrator yet" in result.output
+    assert "forum create-admin --handle <your-handle> --display-name '<Your Name>'" in result.output
+    assert create_admin(runner, "root-admin").exit_code == 0
+    assert "No administrator yet" not in runner.invoke(args=["forum", "demo"]).output
+
+
+def _take_terminal() -> None:
+    """In the child: a session of its own whose controlling terminal is the pty on stdin."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def _converse(controller: int, exchanges: list[tuple[str, str]]) -> str:
+    """Answer each prompt once it has appeared (a password prompt flushes what was typed ahead),
+    then read the rest; returns everything the terminal showed."""
+    shown, pending = "", list(exchanges)
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # EIO: the child closed its side of the terminal
+            return shown
+        if not chunk:
+            return shown
+        shown += chunk.decode(errors="replace")
+        while pending and shown.rstrip().endswith(pending[0][0]):
+            os.write(controller, f"{pending.pop(0)[1]}\n".encode())
+
+
+def test_demo_at_a_terminal_offers_to_create_the_first_admin(tmp_path):
+    """What `make run` does in a terminal: it asks, and the admin typed in can log in."""
+    env = forum_env(f"sqlite:///{tmp_path / 'forum.db'}", tmp_path)
+    run_flask(env, PROJECT_ROOT, "db", "upgrade")
+    controller, terminal = os.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "forum", "forum", "demo"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        preexec_fn=_take_terminal,
+    ) as demo:
+        os.close(terminal)
+        try:
+            shown = _converse(
+                controller,
+                [
+                    ("Create one now? [Y/n]:", "y"),
+                    ("Handle:", "root-admin"),
+                    ("Display name:", "Root Admin"),
+                    ("Password:", PASSWORD),
+                    ("Repeat for confirmation:", PASSWORD),
+                    ("Enter for none) []:", ""),
+                ],
+            )
+        finally:
+            os.close(controller)
+            if demo.poll() is None:
+                demo.kill()
+        assert demo.wait(timeout=60) == 0, shown
+    assert "Administrator root-admin created." in shown
+    engine = sa.create_engine(env["FORUM_DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            role = conn.execute(
+                sa.text("SELECT role FROM members WHERE handle = 'root-admin'")
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert role == "admin"

@@ -129,6 +129,13 @@ def _email_taken(session: Session, address: str, own_id: int | None) -> bool:
     return owner is not None and owner != own_id
 
 
+def has_administrator() -> bool:
+    """Whether anyone can log in to run the site (a fresh install has no administrator)."""
+    return (
+        db.session.scalar(select(Member.id).where(Member.role == Role.ADMIN).limit(1)) is not None
+    )
+
+
 def register(
     handle: str,
     display_name: str,
