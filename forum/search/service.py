@@ -356,20 +356,29 @@ class SearchService:
             return outcome
         found = backend.search(query, page, per_page, by_date)
         speller = self.speller() if parsed.words else None
+        corrected = None
         if found.total_threads == 0 and speller is not None and not literal:
             corrected = parsed.with_words(self._corrections(parsed, speller, rare_too=False))
-            if corrected.words != parsed.words:
+            if corrected.words == parsed.words:
+                corrected = None
+            else:
                 retry = backend.search(backend.to_query(corrected), page, per_page, by_date)
                 if retry.total_threads:
                     outcome.corrected_query = corrected.text()
                     found = retry
         if found.total_threads == 0 and len(parsed.words) > 1:
-            fallback = backend.search(
-                backend.to_query(parsed, any_word=True), page, per_page, by_date
-            )
-            if fallback.total_threads:
-                outcome.any_word = True
-                found = fallback
+            # Any of the corrected words first: "interveiw tips" is better served by "interview"
+            # than by the typo's empty match.
+            for words in (corrected, parsed) if corrected else (parsed,):
+                fallback = backend.search(
+                    backend.to_query(words, any_word=True), page, per_page, by_date
+                )
+                if fallback.total_threads:
+                    outcome.any_word = True
+                    if words is corrected:
+                        outcome.corrected_query = corrected.text()
+                    found = fallback
+                    break
         if speller is not None and outcome.corrected_query is None:
             better = parsed.with_words(self._corrections(parsed, speller, rare_too=True))
             if better.words != parsed.words:

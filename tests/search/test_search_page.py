@@ -94,6 +94,24 @@ def test_all_words_must_match_before_any_word_is_tried(app, client, member, boar
     assert "No thread has all of your words" not in html
 
 
+def test_a_misspelt_word_beside_a_word_no_post_has_is_corrected_and_any_word_shown(client, demo):
+    html = client.get("/search", query_string={"q": "intervew zeppelins"}).get_data(as_text=True)
+    assert re.search(r"Showing results for <a [^>]*><strong>interview zeppelins</strong></a>", html)
+    assert "No thread has all of your words" in html
+    assert len(results(html)) == 1 and DEMO_THREAD in results(html)[0]
+
+
+def test_both_misspelt_words_of_a_query_are_corrected_when_posts_use_them(
+    app, client, member, board
+):
+    """The README's example: each word found in two posts or more is offered as a correction."""
+    for n in range(2):
+        make_thread(app, member, board, subject=f"Call {n}", body="a telephone appointment")
+    html = client.get("/search", query_string={"q": "telefone apointment"}).get_data(as_text=True)
+    assert re.search(r"Showing results for <a [^>]*><strong>telephone appointment</strong>", html)
+    assert len(results(html)) == 2
+
+
 def test_results_count_threads_not_posts(app, client, member, board):
     make_thread(app, member, board, subject="Widgets", body="widget one", replies=0)
     thread = make_thread(app, member, board, subject="More widgets", body="widget two")
