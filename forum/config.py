@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from forum.ratelimit_storage import SCHEME
+
 
 class Config:
     """Defaults for the embedded deployment (SQLite + on-disk Whoosh index)."""
@@ -26,7 +28,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = "memory://"
+    # empty: a SQLite file in instance/ that every worker on the host shares (no server)
+    RATELIMIT_STORAGE_URI = ""
     RATELIMIT_STRATEGY = "moving-window"
     # Off: the 429 page sets Retry-After itself, to the wait it names (Flask-Limiter's header
     # rounds its own way and replaced it, so page and header disagreed by a second).
@@ -64,6 +67,8 @@ def load_config(app, overrides: dict | None = None) -> None:
         )
     if not app.config.get("SEARCH_INDEX_DIR"):
         app.config["SEARCH_INDEX_DIR"] = str(Path(app.root_path).parent / "search_index")
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = f"{SCHEME}://{instance / 'ratelimits.sqlite'}"
     if app.config["HTTPS"]:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True

@@ -153,5 +153,6 @@ def rate_limited(error: RateLimitExceeded):
     # window[0] is when the oldest counted hit leaves the window (reset_at adds a second to it)
     wait = max(1, math.ceil(current.window[0] - time.time())) if current else 60
     draft = request.form.get("body", "") if request.method == "POST" else ""
-    response = render_template("errors/rate_limited.html", wait=wait, draft=draft)
+    reason = error.description if error.limit.error_message else ""  # the limit's own words
+    response = render_template("errors/rate_limited.html", wait=wait, draft=draft, reason=reason)
     return response, 429, {"Retry-After": str(wait)}

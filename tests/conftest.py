@@ -43,6 +43,7 @@ def config_for_tests(database_url: str, tmp_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
         "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": f"forum-sqlite://{tmp_path / 'ratelimits.sqlite'}",
         "TASK_QUEUE_URL": "memory://",  # tests run the jobs themselves (forum.tasks.run_pending_work)
         "BASE_URL": "http://localhost",
         "MAIL_FILE_DIR": str(tmp_path / "mail"),  # mail without an SMTP server stays in the test

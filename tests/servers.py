@@ -148,6 +148,7 @@ def forum_env(database_url: str, workdir: Path, **settings: str) -> dict[str, st
         # The test's own task queue and mail folder, never the project's instance/.
         "FORUM_TASK_QUEUE_URL": f"sqlite:///{workdir / 'tasks.sqlite'}",
         "FORUM_MAIL_FILE_DIR": str(workdir / "mail"),
+        "FORUM_RATELIMIT_STORAGE_URI": f"forum-sqlite://{workdir / 'ratelimits.sqlite'}",
         **CHEAP_ARGON2,
         **settings,
     }

@@ -1,16 +1,29 @@
 """Rate limits: logins per IP, posts per member; a limited member learns how long to wait and
-keeps their draft. Each test builds its own app with limits on (in-memory storage)."""
+keeps their draft. Each test builds its own app with limits on (the default SQLite storage)."""
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from html import unescape
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.conftest import DEFAULT_PASSWORD, login, make_member, make_thread, post_form
+from forum import create_app
+from forum.extensions import db
+from tests.conftest import (
+    DEFAULT_PASSWORD,
+    config_for_tests,
+    login,
+    make_member,
+    make_thread,
+    migrate,
+    post_form,
+)
+from tests.servers import HttpMember, forum_env, gunicorn
 
 WAIT_RE = re.compile(r"Please wait (\d+) seconds? and try again\.")
 
@@ -18,7 +31,7 @@ WAIT_RE = re.compile(r"Please wait (\d+) seconds? and try again\.")
 @pytest.fixture
 def limited_app(app, make_app):
     """An app on the test's database with the rate limits on; built last, so its limits apply."""
-    return make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    return make_app(RATELIMIT_ENABLED=True)
 
 
 @pytest.fixture
@@ -87,8 +100,14 @@ def test_refused_login_does_not_log_in_even_with_the_right_password(app, browser
     for _ in range(6):
         fail_login(browser)
     data = {"handle": "alice", "password": DEFAULT_PASSWORD}
-    assert post_form(browser, "/login", data).status_code == 429
+    refused = post_form(browser, "/login", data)
+    assert refused.status_code == 429
     assert browser.get("/settings/password").headers["Location"].startswith("/login")
+    # Not mistaken for a wrong password: the page says the attempt was not checked.
+    page = unescape(refused.get_data(as_text=True))
+    assert "Too many login attempts from your address: this one was not checked" in page
+    assert "don't match" not in page
+    assert WAIT_RE.search(page)
 
 
 def test_login_limit_counts_per_ip(app, browser, member):
@@ -98,6 +117,35 @@ def test_login_limit_counts_per_ip(app, browser, member):
     other_ip = {"REMOTE_ADDR": "192.0.2.2"}
     response = post_form(browser, "/login", data, environ_base=other_ip)
     assert response.headers["Location"] == "/"
+
+
+def test_the_login_limit_holds_across_the_default_servers_workers(tmp_path):
+    """Two gunicorn workers on the default storage (a SQLite file) share one count, where the
+    per-process memory:// let each worker take 6."""
+    url = f"sqlite:///{tmp_path / 'forum.db'}"
+    migrate(url, tmp_path)
+    app = create_app(config_for_tests(url, tmp_path))
+    make_member(app, "alice")
+    with app.app_context():
+        db.engine.dispose()
+    env = forum_env(url, tmp_path)
+    with gunicorn(env, tmp_path, workers=2, settings_file=True) as base_url:
+
+        def failed_login(_):
+            status, _, _ = HttpMember(base_url).submit(
+                "/login", "/login", {"handle": "alice", "password": "not the password at all"}
+            )
+            return status
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            statuses = sorted(pool.map(failed_login, range(12)))
+    assert statuses == [400] * 6 + [429] * 6
+
+
+def test_the_default_rate_limit_storage_is_a_file_in_the_instance_folder(tmp_path):
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    expected = f"forum-sqlite://{Path(app.instance_path) / 'ratelimits.sqlite'}"
+    assert app.config["RATELIMIT_STORAGE_URI"] == expected
 
 
 def test_login_page_itself_is_not_limited(app, browser, member):

@@ -91,6 +91,8 @@ def register():
     "6/minute;30/hour",
     key_func=lambda: f"login-ip:{request.remote_addr}",
     methods=["POST"],
+    error_message="Too many login attempts from your address: this one was not checked, so the "
+    "password may well be right.",
 )
 def login():
     if request.method == "GET" and current_user.is_authenticated:
