@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import logging
 import os
 import shutil
 import threading
@@ -35,6 +36,7 @@ from whoosh.searching import Searcher
 from forum.search.documents import PostDocument
 from forum.search.query import ParsedQuery
 
+log = logging.getLogger(__name__)
 # Whoosh's default Porter stemmer turns "running" into "runn"; porter2 is right.
 ANALYZER = StemmingAnalyzer(stemfn=porter2.stem)
 NAME_ANALYZER = StandardAnalyzer(stoplist=None)
@@ -201,6 +203,14 @@ class _HeldSearcher:
         return self.generation, self.searcher.reader().generation()
 
 
+def _abandon(writer) -> None:
+    """Cancel a writer whose work or commit failed; a full disk can fail the cancel too."""
+    try:
+        writer.cancel()
+    except Exception as exc:
+        log.warning("cancelling a failed index write failed too: %s", str(exc))
+
+
 def _close_searchers(idle: list[_HeldSearcher], lock: threading.Lock) -> None:
     with lock:
         closing = idle[:]
@@ -314,21 +324,25 @@ class WhooshIndex:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     # writing (callers hold write_lock) -----------------------------------------------------
+    # Writers skip Whoosh's own WRITELOCK (_lk=False): drain.lock already orders every writer
+    # of the live generation, and Whoosh takes its lock inside the writer's constructor, so a
+    # constructor that fails (a full disk, a read-only file) left it held for the life of the
+    # process, refusing every other process's writes. The kernel frees drain.lock on any exit.
 
     def apply(self, documents: Mapping[int, PostDocument | None]) -> None:
         """Index each document, or remove the post when its document is None, in one commit."""
         with self._unreadable_if_damaged():
-            writer = self._open().writer(timeout=self.lock_timeout, compound=False)
+            writer = self._open().writer(compound=False, _lk=False)
             try:
                 for post_id, doc in documents.items():
                     if doc is None:
                         writer.delete_by_term("post_id", str(post_id))
                     else:
                         writer.update_document(**_to_fields(doc))
+                writer.commit()
             except BaseException:
-                writer.cancel()
+                _abandon(writer)
                 raise
-            writer.commit()
 
     def build_generation(self, documents: Iterable[PostDocument]) -> str:
         """Write a whole new generation beside the live one; returns its name (not yet live)."""
@@ -336,15 +350,15 @@ class WhooshIndex:
         path = self.root / name
         path.mkdir(parents=True)
         ix = index.create_in(str(path), make_schema())
-        writer = ix.writer(limitmb=256, compound=False)
+        writer = ix.writer(limitmb=256, compound=False, _lk=False)
         try:
             for doc in documents:
                 writer.add_document(**_to_fields(doc))
+            writer.commit()
         except BaseException:
-            writer.cancel()
+            _abandon(writer)
             shutil.rmtree(path, ignore_errors=True)
             raise
-        writer.commit()
         return name
 
     def mark_rebuilding(self, on: bool) -> None:

@@ -426,3 +426,56 @@ def test_a_rebuild_drops_the_rows_its_scan_already_covers(app, member, board):
     assert outbox_rows(app) == 0
     # the new generation holds exactly one commit, the build's: nothing was indexed twice
     assert service.backend.version()[1] == 1
+
+
+FAIL_A_WRITE = textwrap.dedent(
+    """
+    import json, resource, signal, sys
+    from forum import create_app
+    from forum.extensions import db
+    from forum.search import get_search
+    from forum.search.documents import load_documents
+
+    app = create_app(json.loads(sys.argv[1]))
+    with app.app_context():
+        documents = load_documents(db.session, {1})
+    backend = get_search(app).backend
+    # A full disk, for real: past the size limit every write fails (EFBIG, the signal ignored).
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+    try:
+        with backend.write_lock():
+            backend.apply(documents)
+    except Exception as exc:
+        kept = exc  # as an error reporter or a log handler's buffer keeps it, with its frames
+        print("failed", type(exc).__name__, flush=True)
+    sys.stdin.readline()  # a worker that lives on after its failed write
+    """
+)
+
+
+def test_a_failed_index_write_leaves_no_lock_behind_for_other_processes(
+    app, member, board, tmp_path
+):
+    import json
+
+    make_thread(app, member, board)
+    config = config_for_tests(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+    config["SEARCH_INDEX_DIR"] = app.config["SEARCH_INDEX_DIR"]
+    with subprocess.Popen(
+        [sys.executable, "-c", FAIL_A_WRITE, json.dumps(config)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as failing:
+        try:
+            assert failing.stdout.readline().startswith("failed")
+            with app.app_context():
+                services_reply(member, "written after the failure quokka")
+            # The failed worker still runs; another process's write must go through.
+            assert get_search(app).drain().skipped_because is None
+            assert outbox_rows(app) == 0
+            assert get_search(app).search("quokka").total == 1
+        finally:
+            failing.kill()
