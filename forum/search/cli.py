@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from forum.search import get_search
+from forum.search.index import ABANDONED, RUNNING
 
 search_cli = AppGroup("search", help="Build, check and catch up the search index.")
 
@@ -44,6 +45,13 @@ def check_command(repair: bool) -> None:
     ):
         shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
         click.echo(f"{label}: {len(ids)}{' (' + shown + ')' if ids else ''}")
+    if report.rebuild == RUNNING:
+        click.echo("rebuild: running (changes meanwhile wait in the outbox for the new index)")
+    elif report.rebuild == ABANDONED:
+        click.echo(
+            "rebuild: abandoned (a rebuild died part-way; --repair, or the next drain, removes"
+            " its marker and half-built files)"
+        )
     if report.clean:
         click.echo("The index matches the database.")
     elif repair:

@@ -1,7 +1,8 @@
 """The Whoosh implementation of the search backend: schema, generations, locked writes, queries.
 
 Layout under the index directory: one folder per generation, CURRENT naming the live one
-(switched atomically by rename), REBUILDING while a new generation is being built, and
+(switched atomically by rename), REBUILDING while a new generation is being built (its process
+holds rebuild.lock meanwhile, so a marker without a holder is a rebuild that died), and
 drain.lock, the lock every writer of the live generation takes with a timeout.
 """
 
@@ -63,6 +64,9 @@ def make_schema() -> Schema:
 
 class IndexMissing(Exception):
     """There is no live generation yet: only the CLI builds one."""
+
+
+RUNNING, ABANDONED = "running", "abandoned"  # a rebuild's state, as `search check` reports it
 
 
 class IndexBusy(Exception):
@@ -203,6 +207,17 @@ class _HeldSearcher:
         return self.generation, self.searcher.reader().generation()
 
 
+def _try_flock(handle) -> bool:
+    """Take an exclusive flock without waiting; False when another open file holds it."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES):
+            raise
+        return False
+    return True
+
+
 def _abandon(writer) -> None:
     """Cancel a writer whose work or commit failed; a full disk can fail the cancel too."""
     try:
@@ -231,6 +246,7 @@ class WhooshIndex:
         self._idle: list[_HeldSearcher] = []  # searchers no thread is using
         self._idle_lock = threading.Lock()
         self.pages = PageCache(cached_pages)
+        self._rebuild_lock = None  # the open rebuild.lock while this process rebuilds
         # an app that is dropped (tests make many) closes its index files rather than leak them
         weakref.finalize(self, _close_searchers, self._idle, self._idle_lock)
 
@@ -246,8 +262,45 @@ class WhooshIndex:
     def exists(self) -> bool:
         return self.generation() is not None
 
+    def rebuild_state(self) -> str:
+        """RUNNING, ABANDONED (the marker's process died: kill -9, OOM, a reboot), or ""."""
+        if not (self.root / "REBUILDING").exists():
+            return ""
+        with self._rebuild_lock_held() as held:
+            return ABANDONED if held else RUNNING
+
     def rebuilding(self) -> bool:
-        return (self.root / "REBUILDING").exists()
+        """Whether a live process is building a new generation (drains keep rows for it)."""
+        return self.rebuild_state() == RUNNING
+
+    def clear_abandoned_rebuild(self) -> bool:
+        """Remove a dead rebuild's marker and half-built generation; True if there was one."""
+        if not (self.root / "REBUILDING").exists():
+            return False
+        with self._rebuild_lock_held() as held:
+            if not held or not (self.root / "REBUILDING").exists():
+                return False  # a rebuild is running, or another process just cleared it
+            live = self.generation()
+            for path in self.root.glob("gen-*"):
+                if path.name != live:
+                    shutil.rmtree(path, ignore_errors=True)
+            (self.root / "REBUILDING").unlink(missing_ok=True)
+        return True
+
+    @contextmanager
+    def _rebuild_lock_held(self) -> Iterator[bool]:
+        """Try rebuild.lock once without waiting: True while held here, False if a rebuild has it."""
+        if self._rebuild_lock is not None:  # this process is the rebuild
+            yield False
+            return
+        with open(self.root / "rebuild.lock", "a") as handle:
+            if not _try_flock(handle):
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _open(self, name: str | None = None) -> index.Index:
         name = name or self.generation()
@@ -306,18 +359,10 @@ class WhooshIndex:
         self.root.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + (self.lock_timeout if timeout is None else timeout)
         with open(self.root / "drain.lock", "a") as handle:
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        raise IndexBusy(
-                            "the search index is being written by another process"
-                        ) from exc
-                    time.sleep(0.02)
+            while not _try_flock(handle):
+                if time.monotonic() >= deadline:
+                    raise IndexBusy("the search index is being written by another process")
+                time.sleep(0.02)
             try:
                 yield
             finally:
@@ -362,12 +407,23 @@ class WhooshIndex:
         return name
 
     def mark_rebuilding(self, on: bool) -> None:
+        """Set or clear the REBUILDING marker, holding rebuild.lock while it is set (flock: the
+        kernel frees it however the process ends, which is how a dead rebuild is told apart)."""
         marker = self.root / "REBUILDING"
         if on:
             self.root.mkdir(parents=True, exist_ok=True)
+            if self._rebuild_lock is None:
+                handle = open(self.root / "rebuild.lock", "a")  # noqa: SIM115 (held until off)
+                if not _try_flock(handle):
+                    handle.close()
+                    raise IndexBusy("another process is rebuilding the search index")
+                self._rebuild_lock = handle
             marker.write_text(str(os.getpid()))
         else:
             marker.unlink(missing_ok=True)
+            if self._rebuild_lock is not None:
+                self._rebuild_lock.close()  # closing frees the flock
+                self._rebuild_lock = None
 
     def switch_to(self, name: str) -> None:
         """Make a generation live with an atomic rename, then delete the older ones.

@@ -21,6 +21,7 @@ from forum.database import WRITE_OPTION, utcnow
 from forum.models import IndexOutbox, Post, SearchMiss, Thread
 from forum.search.documents import count_searchable, iter_documents, load_documents
 from forum.search.index import (
+    ABANDONED,
     Hit,
     HitPage,
     IndexBusy,
@@ -69,10 +70,11 @@ class CheckReport:
     missing: list[int] = field(default_factory=list)
     stale: list[int] = field(default_factory=list)
     stray: list[int] = field(default_factory=list)
+    rebuild: str = ""  # RUNNING or ABANDONED when a REBUILDING marker is there
 
     @property
     def clean(self) -> bool:
-        return not (self.missing or self.stale or self.stray)
+        return not (self.missing or self.stale or self.stray or self.rebuild == ABANDONED)
 
 
 class SearchService:
@@ -100,6 +102,8 @@ class SearchService:
             return result
         try:
             with self.backend.write_lock(lock_timeout):
+                if self.backend.clear_abandoned_rebuild():
+                    log.warning("cleared a search rebuild that died part-way")
                 # During a rebuild, rows are applied to the live index but kept for the new one.
                 keep_rows = self.backend.rebuilding()
                 if max_rows is not None:
@@ -215,9 +219,10 @@ class SearchService:
     def check(
         self, repair: bool = False, progress: Callable[[int], None] = lambda n: None
     ) -> CheckReport:
-        """Compare the index with the database: missing, stale and stray documents."""
+        """Compare the index with the database: missing, stale and stray documents, and a
+        rebuild running or abandoned (repair clears an abandoned one)."""
         indexed = self.backend.digests()
-        report = CheckReport()
+        report = CheckReport(rebuild=self.backend.rebuild_state())
         with self.session_factory() as session:
             for doc in iter_documents(session):
                 digest = indexed.pop(doc.post_id, None)
@@ -227,7 +232,9 @@ class SearchService:
                     report.stale.append(doc.post_id)
                 progress(1)
         report.stray = sorted(indexed)
-        if repair and not report.clean:
+        if repair and report.rebuild == ABANDONED:
+            self.backend.clear_abandoned_rebuild()
+        if repair and (report.missing or report.stale or report.stray):
             self.queue(report.missing + report.stale + report.stray)
             self.drain(lock_timeout=30)
         return report

@@ -479,3 +479,67 @@ def test_a_failed_index_write_leaves_no_lock_behind_for_other_processes(
             assert get_search(app).search("quokka").total == 1
         finally:
             failing.kill()
+
+
+KILLED_REBUILD = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    from forum import create_app
+    from forum.search import get_search
+
+    app = create_app(json.loads(sys.argv[1]))
+    # kill -9 of the rebuild once it has indexed its first hundred posts
+    get_search(app).rebuild(progress=lambda n: os.kill(os.getpid(), signal.SIGKILL))
+    """
+)
+
+
+def generations(index_dir: str) -> list[str]:
+    return sorted(path.name for path in Path(index_dir).glob("gen-*"))
+
+
+def test_a_rebuild_killed_part_way_is_reported_then_cleared_and_drains_delete_rows_again(
+    app, member, board, runner, tmp_path
+):
+    import json
+
+    make_thread(app, member, board, replies=120)
+    config = config_for_tests(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+    config["SEARCH_INDEX_DIR"] = index_dir = app.config["SEARCH_INDEX_DIR"]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_REBUILD, json.dumps(config)],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr
+    live = get_search(app).backend.generation()
+    assert len(generations(index_dir)) == 2  # the live one and the half-built one
+    check = runner.invoke(args=["search", "check"])
+    assert check.exit_code == 1
+    assert "rebuild: abandoned" in check.output
+    with app.app_context():
+        services_reply(member, "after the killed rebuild axolotl")
+    assert outbox_rows(app) == 0  # applied and deleted, not kept for a rebuild that is gone
+    assert generations(index_dir) == [live]
+    assert not (Path(index_dir) / "REBUILDING").exists()
+    assert get_search(app).search("axolotl").total == 1
+    check = runner.invoke(args=["search", "check"])
+    assert check.exit_code == 0 and "rebuild:" not in check.output, check.output
+
+
+def test_check_reports_a_rebuild_in_progress_and_repair_clears_an_abandoned_one(
+    app, member, board, runner
+):
+    make_thread(app, member, board)
+    backend = get_search(app).backend
+    backend.mark_rebuilding(True)  # this process rebuilding: running, not abandoned
+    try:
+        check = runner.invoke(args=["search", "check"])
+        assert "rebuild: running" in check.output and check.exit_code == 0, check.output
+    finally:
+        backend.mark_rebuilding(False)
+    (Path(app.config["SEARCH_INDEX_DIR"]) / "REBUILDING").write_text("12345")  # holder gone
+    repaired = runner.invoke(args=["search", "check", "--repair"])
+    assert "rebuild: abandoned" in repaired.output and repaired.exit_code == 0, repaired.output
+    assert get_search(app).backend.rebuild_state() == ""
