@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from markupsafe import escape
 from sqlalchemy import delete, func, or_, select
@@ -35,6 +36,8 @@ from forum.search.spelling_store import SpellingStore
 
 log = logging.getLogger(__name__)
 DRAIN_BATCH = 1000
+# A change waiting longer than this is stuck, not in flight (a drain takes milliseconds).
+INDEX_BEHIND_AFTER = timedelta(seconds=10)
 RARER_FACTOR = 20  # a known word this many times rarer than a close neighbour gets "Did you mean"
 RARE_WORD = 3  # only words this rare are checked so: finding neighbours costs more than the search
 
@@ -54,6 +57,7 @@ class SearchOutcome:
     any_word: bool = False  # no thread had every word; ranked by any word instead
     index_missing: bool = False
     index_unreadable: bool = False  # damaged: answered like a missing index until rebuilt
+    index_behind: bool = False  # changes older than INDEX_BEHIND_AFTER still wait in the outbox
     notes: list[str] = field(default_factory=list)
     threads: dict[int, Thread] = field(default_factory=dict)  # of the hits, for "N of M" and links
 
@@ -344,7 +348,9 @@ class SearchService:
             outcome.index_missing = True
             return self._database_search(outcome, per_page)
         try:
-            return self._search_index(outcome, per_page, by_date, literal)
+            found = self._search_index(outcome, per_page, by_date, literal)
+            found.index_behind = self._index_behind()
+            return found
         except (IndexMissing, IndexUnreadable) as exc:  # damaged, or switched away mid-search
             # str(): a log record keeping the exception would keep the damaged files open too
             log.error("search answered from the database: the index cannot be read: %s", str(exc))
@@ -391,6 +397,18 @@ class SearchService:
             if better.words != parsed.words:
                 outcome.suggestion = better.text()
         return self._finish(outcome, found, per_page)
+
+    def _index_behind(self) -> bool:
+        """Whether changes have waited past INDEX_BEHIND_AFTER (a held lock, a full disk): the
+        results may then miss new posts, and say so. During a rebuild the kept rows are in the
+        live index already."""
+        with self.session_factory() as session:
+            oldest = session.scalar(select(func.min(IndexOutbox.created_at)))
+        return (
+            oldest is not None
+            and oldest < utcnow() - INDEX_BEHIND_AFTER
+            and not self.backend.rebuilding()
+        )
 
     def _finish(self, outcome: SearchOutcome, found: HitPage, per_page: int) -> SearchOutcome:
         if found.hits:

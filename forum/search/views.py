@@ -74,6 +74,7 @@ def api_search():
         any_word=outcome.any_word,
         index_missing=outcome.index_missing,
         index_unreadable=outcome.index_unreadable,
+        index_behind=outcome.index_behind,
         notes=outcome.notes,
         results=[
             {

@@ -7,12 +7,14 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from forum import create_app
+from forum.database import utcnow
 from forum.extensions import db
 from forum.models import IndexOutbox, Member, Post, Thread
 from forum.search import get_search
@@ -543,3 +545,33 @@ def test_check_reports_a_rebuild_in_progress_and_repair_clears_an_abandoned_one(
     repaired = runner.invoke(args=["search", "check", "--repair"])
     assert "rebuild: abandoned" in repaired.output and repaired.exit_code == 0, repaired.output
     assert get_search(app).backend.rebuild_state() == ""
+
+
+def test_search_says_when_changes_have_waited_for_the_index(app, client, member, board):
+    make_thread(app, member, board)
+    lock_file = Path(app.config["SEARCH_INDEX_DIR"]) / "drain.lock"
+    notice = "The newest posts may be missing from these results"
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock_file)], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        try:
+            assert holder.stdout.readline().strip() == "locked"
+            with app.app_context():
+                services_reply(member, "stuck behind the lock tapir")
+            assert outbox_rows(app) == 1
+            # In flight (seconds old): no notice yet.
+            assert notice not in client.get("/search?q=tapir").get_data(as_text=True)
+            with app.app_context():  # the row has now waited a minute
+                db.session.execute(
+                    IndexOutbox.__table__.update().values(
+                        created_at=utcnow() - timedelta(minutes=1)
+                    )
+                )
+                db.session.commit()
+            assert notice in client.get("/search?q=tapir").get_data(as_text=True)
+            assert client.get("/api/v1/search?q=tapir").get_json()["index_behind"] is True
+        finally:
+            holder.kill()
+    assert get_search(app).drain().pending == 0
+    assert notice not in client.get("/search?q=tapir").get_data(as_text=True)
+    assert client.get("/api/v1/search?q=tapir").get_json()["index_behind"] is False
