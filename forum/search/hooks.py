@@ -69,9 +69,7 @@ def drain_after_commit(session: Session) -> None:
     try:
         # Bounded, so a change touching thousands of posts (a rename) costs no request seconds:
         # the rest is drained by the task queue, and a member's own new post is applied here.
-        result = service.drain(max_rows=current_app.config["SEARCH_DRAIN_IN_REQUEST"])
-        if result.pending and service.on_backlog is not None:
-            service.on_backlog()
+        service.catch_up(current_app.config["SEARCH_DRAIN_IN_REQUEST"])
     except Exception:  # the post is saved; its outbox row waits for the next drain
         log.exception("draining the search outbox failed")
 

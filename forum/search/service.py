@@ -128,6 +128,14 @@ class SearchService:
         result.pending = self.pending()
         return result
 
+    def catch_up(self, max_rows: int, lock_timeout: float | None = None) -> DrainResult:
+        """Apply a bounded batch of the newest rows now and hand the rest to the task queue, so
+        neither a request nor a starting worker does work proportional to the backlog."""
+        result = self.drain(lock_timeout, max_rows=max_rows)
+        if result.pending and self.on_backlog is not None:
+            self.on_backlog()
+        return result
+
     def drain_backlog(self, batch: int = 200, lock_timeout: float = 5) -> int:
         """Drain all that is pending in bounded batches, letting go of the writer lock between
         them so requests' own drains get it; stops when a batch makes no progress (a rebuild
