@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from forum.search import get_search
-from forum.search.index import ABANDONED, RUNNING
+from forum.search.index import ABANDONED, RUNNING, IndexUnreadable
 
 search_cli = AppGroup("search", help="Build, check and catch up the search index.")
 
@@ -30,14 +30,26 @@ def drain_command() -> None:
 
 
 @search_cli.command("check")
-@click.option("--repair", is_flag=True, help="Queue and apply what is missing, stale or stray.")
-def check_command(repair: bool) -> None:
+@click.option("--repair", is_flag=True, help="Apply what differs; rebuild a damaged index.")
+@click.option("--deep", is_flag=True, help="Also read every segment whole (terms and postings).")
+def check_command(repair: bool, deep: bool) -> None:
     """Compare the index with the database; exit 1 when they differ."""
     service = get_search()
     if not service.backend.exists():
         raise click.ClickException("There is no index yet: run `flask --app forum search rebuild`.")
-    with click.progressbar(length=service.count_searchable(), label="Checking posts") as bar:
-        report = service.check(repair=repair, progress=bar.update)
+    try:
+        with click.progressbar(length=service.count_searchable(), label="Checking posts") as bar:
+            report = service.check(repair=repair, deep=deep, progress=bar.update)
+    except IndexUnreadable as exc:
+        raise click.ClickException(
+            f"The index cannot be read ({exc}): run `flask --app forum search rebuild`."
+        ) from exc
+    for problem in report.damage:
+        click.echo(f"damaged: {problem}")
+    if report.damage and not repair:
+        click.echo(
+            "The index is damaged: `flask --app forum search rebuild` (or --repair) fixes it."
+        )
     for label, ids in (
         ("missing", report.missing),
         ("stale", report.stale),
@@ -55,6 +67,10 @@ def check_command(repair: bool) -> None:
     if report.clean:
         click.echo("The index matches the database.")
     elif repair:
-        click.echo("Repaired: the changes were queued and applied.")
+        click.echo(
+            "Repaired: the index was rebuilt."
+            if report.damage
+            else "Repaired: the changes were queued and applied."
+        )
     else:
         raise click.ClickException("The index differs from the database (run with --repair).")

@@ -441,10 +441,31 @@ class WhooshIndex:
 
     def digests(self) -> dict[int, str]:
         """post id -> digest of every document, for `search check`."""
-        with self._open().searcher() as searcher:
+        with self._unreadable_if_damaged(), self._open().searcher() as searcher:
             return {
                 int(fields["post_id"]): fields["digest"] for fields in searcher.all_stored_fields()
             }
+
+    def verify(self) -> list[str]:
+        """Read every segment whole (terms, postings, stored fields): the damage found, if any.
+
+        `digests` reads stored fields only, so a damaged postings file passes it and fails only
+        the searches that reach it; this is `search check --deep`.
+        """
+        damage = []
+        with self._open().searcher() as searcher:
+            for reader, _ in searcher.reader().leaf_readers():
+                try:
+                    for fieldname, text in reader.all_terms():
+                        for _ in reader.postings(fieldname, text).all_ids():
+                            pass
+                    for _ in reader.all_stored_fields():
+                        pass
+                except Exception as exc:  # Whoosh has no one error for a damaged file
+                    damage.append(
+                        f"segment {reader.segment().segment_id()}: {type(exc).__name__}: {exc}"
+                    )
+        return damage
 
     def spelling_path(self, generation: str | None = None) -> Path:
         """Where the spelling tables of a generation (the live one by default) are kept."""

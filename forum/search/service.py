@@ -75,10 +75,13 @@ class CheckReport:
     stale: list[int] = field(default_factory=list)
     stray: list[int] = field(default_factory=list)
     rebuild: str = ""  # RUNNING or ABANDONED when a REBUILDING marker is there
+    damage: list[str] = field(default_factory=list)  # segments that cannot be read (deep check)
 
     @property
     def clean(self) -> bool:
-        return not (self.missing or self.stale or self.stray or self.rebuild == ABANDONED)
+        return not (
+            self.missing or self.stale or self.stray or self.damage or self.rebuild == ABANDONED
+        )
 
 
 class SearchService:
@@ -229,12 +232,18 @@ class SearchService:
         return counted
 
     def check(
-        self, repair: bool = False, progress: Callable[[int], None] = lambda n: None
+        self,
+        repair: bool = False,
+        deep: bool = False,
+        progress: Callable[[int], None] = lambda n: None,
     ) -> CheckReport:
-        """Compare the index with the database: missing, stale and stray documents, and a
-        rebuild running or abandoned (repair clears an abandoned one)."""
+        """Compare the index with the database: missing, stale and stray documents, a rebuild
+        running or abandoned, and (deep) damaged segments. Repair clears an abandoned rebuild,
+        applies what differs, and rebuilds a damaged index."""
         indexed = self.backend.digests()
         report = CheckReport(rebuild=self.backend.rebuild_state())
+        if deep:
+            report.damage = self.backend.verify()
         with self.session_factory() as session:
             for doc in iter_documents(session):
                 digest = indexed.pop(doc.post_id, None)
@@ -246,7 +255,9 @@ class SearchService:
         report.stray = sorted(indexed)
         if repair and report.rebuild == ABANDONED:
             self.backend.clear_abandoned_rebuild()
-        if repair and (report.missing or report.stale or report.stray):
+        if repair and report.damage:
+            self.rebuild()
+        elif repair and (report.missing or report.stale or report.stray):
             self.queue(report.missing + report.stale + report.stray)
             self.drain(lock_timeout=30)
         return report

@@ -609,3 +609,27 @@ def test_a_starting_web_worker_applies_what_waits_in_the_outbox(tmp_path):
     assert get_search(app).search("gecko").total == 1
     with app.app_context():
         db.engine.dispose()
+
+
+# Whoosh leaves the damaged segment's files open when reading them fails.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_deep_check_reads_postings_and_finds_a_damaged_segment_that_repair_rebuilds(
+    app, member, board, runner
+):
+    make_thread(app, member, board, replies=150)
+    service = get_search(app)
+    service.rebuild()  # one segment holding every post
+    generation = Path(app.config["SEARCH_INDEX_DIR"]) / service.backend.generation()
+    for postings in generation.glob("*.pst"):
+        os.truncate(postings, postings.stat().st_size // 2)
+    service.backend._opened = None
+    shallow = runner.invoke(args=["search", "check"])
+    assert shallow.exit_code == 0, shallow.output  # stored fields alone look fine
+    deep = runner.invoke(args=["search", "check", "--deep"])
+    assert deep.exit_code == 1
+    assert "damaged: segment" in deep.output and "search rebuild" in deep.output
+    repaired = runner.invoke(args=["search", "check", "--deep", "--repair"])
+    assert "Repaired: the index was rebuilt." in repaired.output, repaired.output
+    again = runner.invoke(args=["search", "check", "--deep"])
+    assert again.exit_code == 0 and "The index matches the database." in again.output
+    gc.collect()  # the damaged generation's files, left open by Whoosh, closed here
