@@ -1,4 +1,4 @@
-"""`flask --app forum forum ...`: demo data, imports, admins, re-rendering."""
+"""`flask --app forum forum ...`: demo data, imports, admins, re-rendering, backups."""
 
 from __future__ import annotations
 
@@ -124,3 +124,55 @@ def rerender_command() -> None:
             bar.update(done)
     rerender_signatures()
     click.echo("Done.")
+
+
+@forum_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Copy the SQLite database to PATH, consistently, while the forum runs (PostgreSQL: pg_dump)."""
+    from forum import backups
+
+    try:
+        with click.progressbar(length=backups.database_pages(), label="Copying pages") as bar:
+            report = backups.backup_database(path, progress=bar.update)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Backed up {report.posts:,} posts ({report.size / 1e6:,.1f} MB) to {report.path}. "
+        "The search index is not in it: `forum restore` rebuilds it from the restored posts."
+    )
+
+
+@forum_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the database without asking first.")
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the SQLite database with a backup (server stopped), upgrade it, rebuild the index."""
+    from forum import backups
+
+    try:
+        info = backups.inspect_backup(path)
+        target = backups.database_file("restore")
+        if not yes:
+            click.confirm(
+                f"Replace {target} with the {info.posts:,} posts of {info.path.name}?"
+                " (Stop the server and jobs worker first.)",
+                abort=True,
+            )
+        with click.progressbar(length=info.pages, label="Copying pages") as bar:
+            report = backups.restore_database(path, progress=bar.update)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if report.upgraded_from:
+        click.echo(f"Upgraded the backup from revision {report.upgraded_from} to the current one.")
+    click.echo(f"Restored {report.posts:,} posts into {report.path}.")
+    search = get_search()
+    try:
+        with click.progressbar(length=search.count_searchable(), label="Indexing posts") as bar:
+            search.rebuild(progress=bar.update)
+    except Exception as exc:  # whatever stopped it, the operator needs the command that finishes
+        raise click.ClickException(
+            f"The search index could not be rebuilt ({exc}); until it is, search shows the old"
+            " posts: run `flask --app forum search rebuild`."
+        ) from exc
+    click.echo("Rebuilt the search index from the restored posts.")

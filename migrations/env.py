@@ -45,23 +45,33 @@ def run_migrations_offline():
 
 
 def run_migrations_online():
+    # A caller may hand over its own connection (`forum restore` migrates the restored copy
+    # before it replaces the live file); otherwise the app's database.
+    given = config.attributes.get("connection")
+    if given is not None:
+        migrate_on(given)
+        return
+    with get_engine().connect() as connection:
+        migrate_on(connection)
+
+
+def migrate_on(connection):
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("process_revision_directives", skip_empty_revisions)
-    with get_engine().connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds tables (copy, drop, rename); with foreign keys on, dropping a
+        # referenced table would cascade or fail. The pragma only works outside a transaction,
+        # hence the raw DBAPI connection (pysqlite runs in autocommit mode here).
+        connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
         if sqlite:
-            # Batch mode rebuilds tables (copy, drop, rename); with foreign keys on, dropping a
-            # referenced table would cascade or fail. The pragma only works outside a transaction,
-            # hence the raw DBAPI connection (pysqlite runs in autocommit mode here).
-            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
-        try:
-            context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
-            with context.begin_transaction():
-                context.run_migrations()
-        finally:
-            if sqlite:
-                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

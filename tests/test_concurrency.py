@@ -1,22 +1,20 @@
 """Concurrent writers: four real processes write to one database at once and nothing is lost.
 
-Each worker builds its own app with create_app() from the test app's config (a fresh process, as
-a gunicorn worker would be), waits at a barrier so all four write at the same moment, and sends
-back what it did and every exception it met. The test fails on any error.
+The processes come from tests/workers.py: each builds its own app, all start at one barrier, and
+the test fails on any exception one of them met.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 import traceback
-from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
 
-from tests.conftest import config_for_tests, make_member, make_thread
+from tests.conftest import make_member, make_thread
+from tests.workers import attempt, run_workers
 
 WORKERS = 4
 MEMBERS_PER_WORKER = 10
@@ -25,38 +23,9 @@ REPLIES_PER_WORKER = 25
 THREADS_PER_WORKER = 10
 TAG_RE = re.compile(r"<(\w+)((?:\s+[\w-]+=\"[^\"]*\")*)\s*>")
 ATTRIBUTE_RE = re.compile(r'\s+[\w-]+="[^"]*"')
-TIMEOUT = 240  # seconds for a worker to report; a hung worker fails the test instead of hanging it
 
 
 # What the workers run (module level, so the "spawn" start method can import them)
-
-
-def _run_worker(number: int, job: Callable, config: dict, args: tuple, start, results) -> None:
-    """Build an app, wait for the others, run the job; report its tally and any exceptions."""
-    report: dict = {"worker": number, "errors": []}
-    try:
-        from forum import create_app
-        from forum.extensions import db
-
-        app = create_app(config)
-        start.wait(timeout=TIMEOUT)
-        with app.app_context():
-            try:
-                job(report, *args)
-            finally:
-                db.engine.dispose()
-    except Exception:
-        report["errors"].append(traceback.format_exc())
-    results.put(report)
-
-
-def _attempt(report: dict, action: Callable, *args):
-    """Call one service; an exception is recorded (the test fails on it) and the work goes on."""
-    try:
-        return action(*args)
-    except Exception:
-        report["errors"].append(traceback.format_exc())
-        return None
 
 
 def kudos_job(report: dict, member_ids: list[int], post_ids: list[int]) -> None:
@@ -69,11 +38,11 @@ def kudos_job(report: dict, member_ids: list[int], post_ids: list[int]) -> None:
     for m, member_id in enumerate(member_ids):
         for p, post_id in enumerate(post_ids):
             member, post = db.session.get(Member, member_id), db.session.get(Post, post_id)
-            if _attempt(report, give_kudos, member, post):
+            if attempt(report, give_kudos, member, post):
                 report["given"] += 1
-            if p % 3 == 0 and _attempt(report, give_kudos, member, post) is False:
+            if p % 3 == 0 and attempt(report, give_kudos, member, post) is False:
                 report["refused"] += 1
-            if (m + p) % 4 == 0 and _attempt(report, take_back_kudos, member, post):
+            if (m + p) % 4 == 0 and attempt(report, take_back_kudos, member, post):
                 report["taken_back"] += 1
 
 
@@ -86,7 +55,7 @@ def reply_job(report: dict, member_id: int, thread_id: int, count: int) -> None:
     report.update(replies=0)
     for n in range(count):
         member, thread = db.session.get(Member, member_id), db.session.get(Thread, thread_id)
-        if _attempt(report, reply, member, thread, f"Reply {n} :)"):
+        if attempt(report, reply, member, thread, f"Reply {n} :)"):
             report["replies"] += 1
 
 
@@ -99,35 +68,8 @@ def thread_job(report: dict, member_id: int, board_id: int, count: int) -> None:
     report.update(threads=0)
     for n in range(count):
         member, board = db.session.get(Member, member_id), db.session.get(Board, board_id)
-        if _attempt(report, create_thread, member, board, f"Question {n}", "Hi"):
+        if attempt(report, create_thread, member, board, f"Question {n}", "Hi"):
             report["threads"] += 1
-
-
-def run_workers(app: Flask, tmp_path: Path, jobs: list[tuple[Callable, tuple]]) -> list[dict]:
-    """Start one process per (job, args), all writing at once; returns their reports in order."""
-    config = config_for_tests(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
-    assert config["SQLALCHEMY_DATABASE_URI"] == app.config["SQLALCHEMY_DATABASE_URI"]
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(len(jobs)), context.Queue()
-    processes = [
-        context.Process(target=_run_worker, args=(n, job, config, args, start, results))
-        for n, (job, args) in enumerate(jobs)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        reports = sorted(
-            (results.get(timeout=TIMEOUT) for _ in processes), key=lambda r: r["worker"]
-        )
-    finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
-    assert [p.exitcode for p in processes] == [0] * len(processes)
-    errors = [error for report in reports for error in report["errors"]]
-    assert errors == [], "\n".join(errors)
-    return reports
 
 
 def rows(app: Flask, statement) -> list[tuple]:
