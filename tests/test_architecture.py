@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "forum"
+TESTS = Path(__file__).resolve().parent
+PACKAGE = TESTS.parent / "forum"
 AREAS = {"auth", "members", "moderation", "notifications", "reputation", "search", "threads"}
 # forum/ level pieces every area may use; they use no area themselves.
 SHARED = {
@@ -29,6 +30,11 @@ SHARED = {
 
 def imports_of(path: Path) -> list[str]:
     """Every forum module a file imports, at the top or inside a function."""
+    return [name for name in all_imports_of(path) if name.split(".")[0] == "forum"]
+
+
+def all_imports_of(path: Path) -> list[str]:
+    """Every module (and imported name) a file imports, at the top or inside a function."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -36,7 +42,7 @@ def imports_of(path: Path) -> list[str]:
             found.extend(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             found.extend(alias.name for alias in node.names)
-    return [name for name in found if name.split(".")[0] == "forum"]
+    return found
 
 
 def sources() -> list[tuple[tuple[str, ...], list[str]]]:
@@ -117,3 +123,14 @@ def test_only_search_imports_whoosh():
             if any(n.split(".")[0] == "whoosh" for n in names) and "search" not in path.parts:
                 offenders.append(str(path.relative_to(PACKAGE)))
     assert offenders == []
+
+
+def test_no_test_imports_a_conftest():
+    """conftest modules hold fixtures, which pytest loads; the helpers tests import live in modules
+    named for what they hold (builders, pages, databases, browser/actions)."""
+    importing = sorted(
+        str(path.relative_to(TESTS))
+        for path in TESTS.rglob("*.py")
+        if any(name.split(".")[-1] == "conftest" for name in all_imports_of(path))
+    )
+    assert importing == []

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask import Flask
 
-from tests.conftest import config_for_tests, make_member, make_thread
+from tests.builders import make_member, make_thread
+from tests.databases import config_for_tests
 from tests.servers import PROJECT_ROOT, forum_env, run_flask
 from tests.workers import SPAWN, TIMEOUT, attempt, workers_running
 

@@ -11,7 +11,8 @@ import termios
 import sqlalchemy as sa
 from flask import Flask
 
-from tests.conftest import login, make_member, make_thread
+from tests.builders import make_member, make_thread
+from tests.pages import login
 from tests.servers import PROJECT_ROOT, forum_env, run_flask
 
 PASSWORD = "a long enough admin passphrase"

@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 
-from tests.conftest import make_member, make_thread
+from tests.builders import make_member, make_thread
 from tests.workers import attempt, run_workers
 
 WORKERS = 4

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from forum import create_app
-from tests.conftest import config_for_tests, pg_schema
+from tests.databases import config_for_tests, pg_schema
 
 MEMBERS = [
     {
@@ -433,7 +433,7 @@ def test_reimport_into_a_thread_hidden_since_counts_its_new_reply_only_once_rest
     from forum.extensions import db
     from forum.models import Board, Member, Post
     from forum.threads import services
-    from tests.conftest import make_member
+    from tests.builders import make_member
 
     import_lines(app, tmp_path / "first.jsonl", SAMPLE)
     moderator = make_member(app, "maude", role="moderator")

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from forum import PROJECT_ROOT
-from tests.conftest import pg_schema
+from tests.databases import pg_schema
 
 NO_DRIFT = "No new upgrade operations detected"
 

@@ -1,6 +1,6 @@
 """NUL characters, which PostgreSQL cannot store, never cause a server error."""
 
-from tests.conftest import login, post_form
+from tests.pages import login, post_form
 
 
 def test_nul_characters_anywhere_never_cause_a_server_error(app, client, member, board):

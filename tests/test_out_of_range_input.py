@@ -8,8 +8,9 @@ import pytest
 
 from forum.extensions import db
 from forum.models import Thread
-from tests.conftest import csrf_token, login, make_thread, post_form
-from tests.threads.conftest import post_id_at
+from tests.builders import make_thread
+from tests.databases import post_id_at
+from tests.pages import csrf_token, login, post_form
 
 HUGE = "9" * 23  # past 2**63: an OverflowError in the driver if it ever reached the database
 

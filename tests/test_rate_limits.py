@@ -14,15 +14,9 @@ from sqlalchemy import func, select, update
 
 from forum import create_app
 from forum.extensions import db
-from tests.conftest import (
-    DEFAULT_PASSWORD,
-    config_for_tests,
-    login,
-    make_member,
-    make_thread,
-    migrate,
-    post_form,
-)
+from tests.builders import DEFAULT_PASSWORD, make_member, make_thread
+from tests.databases import config_for_tests, migrate
+from tests.pages import login, post_form
 from tests.servers import HttpMember, forum_env, gunicorn
 
 WAIT_RE = re.compile(r"Please wait (\d+) seconds? and try again\.")

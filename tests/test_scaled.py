@@ -14,14 +14,8 @@ from forum import create_app
 from forum.extensions import db
 from forum.models import Member, Post, Thread
 from forum.search import get_search
-from tests.conftest import (
-    PG_URL,
-    config_for_tests,
-    make_member,
-    make_thread,
-    need_service,
-    pg_schema,
-)
+from tests.builders import make_member, make_thread
+from tests.databases import PG_URL, config_for_tests, need_service, pg_schema
 from tests.servers import HttpMember, forum_env, gunicorn, run_flask
 
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "")

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import CSRF_RE, DEFAULT_PASSWORD, csrf_token, login, make_thread, post_form
+from tests.builders import DEFAULT_PASSWORD, make_thread
+from tests.pages import CSRF_RE, csrf_token, login, post_form
 
 OPEN_REDIRECT = Path(__file__).parent / "data" / "attack" / "open-redirect"
 EXPIRED = "This form had expired or did not come from this site"

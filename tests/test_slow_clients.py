@@ -7,7 +7,7 @@ import socket
 import urllib.request
 from urllib.parse import urlsplit
 
-from tests.conftest import migrate
+from tests.databases import migrate
 from tests.servers import forum_env, gunicorn
 
 SLOW_CLIENTS = 2  # one per default worker: enough to hang every sync worker

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from forum.extensions import db
 from forum.models import Badge, Board, Member, Notification, Post, Report, Role, Thread, WatchLevel
-from tests.conftest import DEFAULT_PASSWORD, make_member, make_thread
+from tests.builders import DEFAULT_PASSWORD, make_member, make_thread
 
 
 @contextmanager

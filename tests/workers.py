@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from tests.conftest import config_for_tests
+from tests.databases import config_for_tests
 
 TIMEOUT = 240  # seconds for a worker to report; a hung worker fails the test instead of hanging it
 SPAWN = multiprocessing.get_context("spawn")  # events and counters shared with workers come from it

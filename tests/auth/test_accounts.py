@@ -8,7 +8,8 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import DEFAULT_PASSWORD, login, make_member, post_form
+from tests.builders import DEFAULT_PASSWORD, make_member
+from tests.pages import login, post_form
 
 NEW_PASSWORD = "an unusual passphrase of mine"
 BREACHED_PASSWORD = "qwertyuiop"  # a line of forum/data/breached-passwords.txt

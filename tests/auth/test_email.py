@@ -12,7 +12,8 @@ from forum.extensions import db
 from forum.models import MailDelivery, Member, MemberSession
 from forum.tasks import run_pending_work
 from tests.auth.test_accounts import field_error, register
-from tests.conftest import DEFAULT_PASSWORD, login, make_member, post_form
+from tests.builders import DEFAULT_PASSWORD, make_member
+from tests.pages import login, post_form
 from tests.smtp import html_part, smtp_server, text_part
 
 NEW_PASSWORD = "a brand new passphrase"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CSRF_RE, DEFAULT_PASSWORD, csrf_token, login, post_form
+from tests.builders import DEFAULT_PASSWORD
+from tests.pages import CSRF_RE, csrf_token, login, post_form
 
 NEW_PASSWORD = "an unusual passphrase of mine"
 SESSION_COOKIE = "session"

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import (
+from tests.browser.actions import (
     DEMO_SUBJECT,
     banner,
     log_in,

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import (
+from tests.browser.actions import (
     Forum,
     Person,
     banner,

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import Post, Report
-from tests.conftest import login, make_thread
+from tests.builders import make_thread
+from tests.pages import login
 
 
 def add_reports(app, reporter_id: int, post_id: int, count: int) -> None:

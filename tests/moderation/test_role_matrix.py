@@ -32,7 +32,8 @@ from forum.models import (
     Thread,
 )
 from forum.tasks import run_pending_work
-from tests.conftest import DEFAULT_PASSWORD, login, make_member, make_thread, post_form
+from tests.builders import DEFAULT_PASSWORD, make_member, make_thread
+from tests.pages import login, post_form
 
 ROLES = ("anonymous", "owner", "other", "moderator", "admin")
 HANDLES = {"owner": "alice", "other": "carol", "moderator": "maude", "admin": "boss"}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import login, make_thread, post_form
+from tests.builders import make_thread
+from tests.pages import login, post_form
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import MailDelivery, MailStatus
-from tests.conftest import make_thread
+from tests.builders import make_thread
 from tests.notifications.test_notifications import confirmed, reply_as
 from tests.smtp import smtp_server
 

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.models import MailDelivery, Member, Notification, Post, Thread
 from forum.tasks import run_pending_work
-from tests.conftest import count_queries, login, make_member, make_thread, post_form
+from tests.builders import make_member, make_thread
+from tests.databases import count_queries
+from tests.pages import login, post_form
 from tests.smtp import html_part, smtp_server, text_part
 
 

@@ -45,7 +45,7 @@ from forum.models import (
     Thread,
     WatchLevel,
 )
-from tests.conftest import make_member, make_thread
+from tests.builders import make_member, make_thread
 from tests.servers import forum_env
 from tests.smtp import smtp_server
 

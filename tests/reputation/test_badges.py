@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import AuditEntry, Badge, Member, MemberBadge
-from tests.conftest import login, make_member, make_thread, post_form
+from tests.builders import make_member, make_thread
+from tests.pages import login, post_form
 
 BADGE = {
     "name": "Helper",

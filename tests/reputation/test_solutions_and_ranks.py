@@ -9,7 +9,8 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import Member, Post, RankChange, Thread
 from forum.search import get_search
-from tests.conftest import login, make_member, make_thread, post_form
+from tests.builders import make_member, make_thread
+from tests.pages import login, post_form
 
 
 def member_state(app, member_id):

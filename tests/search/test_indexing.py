@@ -20,14 +20,9 @@ from forum.models import Board, IndexOutbox, Member, Post, Thread
 from forum.search import get_search
 from forum.search.query import parse_query
 from forum.tasks import get_huey
-from tests.conftest import (
-    config_for_tests,
-    login,
-    make_member,
-    make_thread,
-    migrate,
-    post_form,
-)
+from tests.builders import make_member, make_thread
+from tests.databases import config_for_tests, migrate
+from tests.pages import login, post_form
 from tests.servers import forum_env, gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]

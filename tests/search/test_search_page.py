@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from tests.conftest import login, make_member, make_thread, post_form
+from tests.builders import make_member, make_thread
+from tests.pages import login, post_form
 
 DEMO_THREAD = "/t/1-what-does-interview-mean-on-upwork"
 

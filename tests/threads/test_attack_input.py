@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from forum.markup import EMOTICON_PATH
 from forum.models import Post, Thread
-from tests.conftest import login, make_thread, post_form
-from tests.threads.conftest import db_count, db_scalar
+from tests.builders import make_thread
+from tests.databases import db_count, db_scalar
+from tests.pages import login, post_form
 
 ATTACK = Path(__file__).parents[1] / "data" / "attack"
 FORBIDDEN_TAGS = {"script", "iframe", "object", "embed", "svg", "style", "form", "math", "frame"}

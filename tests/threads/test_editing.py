@@ -7,17 +7,9 @@ import re
 from sqlalchemy import select
 
 from forum.models import Board, Post, Thread
-from tests.conftest import login, make_thread, post_form
-from tests.threads.conftest import (
-    articles,
-    db_scalar,
-    db_update,
-    field_error,
-    member_value,
-    minutes_ago,
-    post_id_at,
-    textarea,
-)
+from tests.builders import make_thread, minutes_ago
+from tests.databases import db_scalar, db_update, member_value, post_id_at
+from tests.pages import articles, field_error, login, post_form, textarea
 
 THREAD_URL = "/t/{}-how-do-i-start"
 

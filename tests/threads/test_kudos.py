@@ -7,15 +7,9 @@ import re
 from sqlalchemy import select
 
 from forum.models import Kudos, Post, Thread
-from tests.conftest import login, make_member, make_thread, post_form
-from tests.threads.conftest import (
-    articles,
-    db_count,
-    db_scalar,
-    db_update,
-    member_value,
-    post_id_at,
-)
+from tests.builders import make_member, make_thread
+from tests.databases import db_count, db_scalar, db_update, member_value, post_id_at
+from tests.pages import articles, login, post_form
 
 THREAD_URL = "/t/{}-how-do-i-start"
 

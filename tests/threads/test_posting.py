@@ -7,18 +7,9 @@ import re
 from sqlalchemy import select
 
 from forum.models import Board, Member, Post, Thread
-from tests.conftest import login, make_member, make_thread, post_form
-from tests.threads.conftest import (
-    articles,
-    db_count,
-    db_scalar,
-    db_update,
-    field_error,
-    member_value,
-    minutes_from_now,
-    post_id_at,
-    textarea,
-)
+from tests.builders import make_member, make_thread, minutes_from_now
+from tests.databases import db_count, db_scalar, db_update, member_value, post_id_at
+from tests.pages import articles, field_error, login, post_form, textarea
 
 
 def new_thread(client, board_id: int, subject="How do I bill a client?", body="Hi", extra=None):

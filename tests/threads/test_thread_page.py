@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from tests.conftest import count_queries, login, make_member, make_thread, post_form
+from tests.builders import make_member, make_thread
+from tests.databases import count_queries
+from tests.pages import login, post_form
 
 DEMO_URL = "/t/1-what-does-interview-mean-on-upwork"
 

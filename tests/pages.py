@@ -1,0 +1,58 @@
+"""Pages as a browser submits and reads them: CSRF tokens, forms, logging in, parts of a page."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from flask.testing import FlaskClient
+
+from tests.builders import DEFAULT_PASSWORD
+
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+
+
+def csrf_token(client: FlaskClient, page: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a real form (a logged-in member asking
+    for /login is sent home, whose header holds the logout form)."""
+    html = client.get(page, follow_redirects=True).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {page}"
+    return match[1] or match[2]
+
+
+def post_form(client: FlaskClient, url: str, data: dict | None = None, prefix: str = "", **kwargs):
+    """Submit a form as a browser would: with the session's CSRF token (prefixed like its form)."""
+    field = f"{prefix}-csrf_token" if prefix else "csrf_token"
+    return client.post(url, data={field: csrf_token(client), **(data or {})}, **kwargs)
+
+
+def login(client: FlaskClient, handle: str, password: str = DEFAULT_PASSWORD, remember=False):
+    """Log in through the real form."""
+    data = {"handle": handle, "password": password}
+    if remember:
+        data["remember"] = "y"
+    response = post_form(client, "/login", data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def articles(html: str) -> list[str]:
+    """The posts of a thread page, one HTML string each."""
+    return re.findall(r"<article.*?</article>", html, flags=re.S)
+
+
+def textarea(html: str, name: str = "body") -> str:
+    """What a form's textarea holds, as the browser would show it."""
+    match = re.search(rf'<textarea[^>]*name="{name}"[^>]*>(.*?)</textarea>', html, flags=re.S)
+    assert match, f"no textarea {name!r}"
+    text = unescape(match[1])
+    return text[2:] if text.startswith("\r\n") else text  # WTForms opens with a line break
+
+
+def field_error(html: str, field: str) -> str | None:
+    """The message shown beside a form field, if any."""
+    match = re.search(rf'<p class="field-error" id="{field}-error" role="alert">(.*?)</p>', html)
+    return unescape(match[1]) if match else None
