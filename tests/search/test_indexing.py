@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -206,15 +208,26 @@ HOLD_LOCK = textwrap.dedent(
 )
 
 
+@contextmanager
+def lock_held_elsewhere(lock_file: Path) -> Iterator[None]:
+    """Another process holds the flock on lock_file inside the block. It is killed on the way out,
+    pass or fail, so a failing assert does not wait out its sleep."""
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock_file)], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        try:
+            assert holder.stdout.readline().strip() == "locked"
+            yield
+        finally:
+            holder.kill()
+
+
 def test_a_post_saved_while_another_process_holds_the_lock_is_kept_and_found_after_a_drain(
     app, client, member, board, runner
 ):
     make_thread(app, member, board)
     lock_file = Path(app.config["SEARCH_INDEX_DIR"]) / "drain.lock"
-    with subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(lock_file)], stdout=subprocess.PIPE, text=True
-    ) as holder:
-        assert holder.stdout.readline().strip() == "locked"
+    with lock_held_elsewhere(lock_file):
         login(client, "alice")
         response = post_form(client, "/t/1/reply", {"body": "written during the lock wombat"})
         assert response.status_code == 302
@@ -222,7 +235,6 @@ def test_a_post_saved_while_another_process_holds_the_lock_is_kept_and_found_aft
             assert db.session.scalar(select(func.count()).select_from(Post)) == 2
         assert outbox_rows(app) == 1
         assert get_search(app).search("wombat").total == 0
-        holder.kill()
     result = runner.invoke(args=["search", "drain"])
     assert result.exit_code == 0, result.output
     assert "Applied 1 changes; 0 pending." in result.output
@@ -554,27 +566,19 @@ def test_search_says_when_changes_have_waited_for_the_index(app, client, member,
     make_thread(app, member, board)
     lock_file = Path(app.config["SEARCH_INDEX_DIR"]) / "drain.lock"
     notice = "The newest posts may be missing from these results"
-    with subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(lock_file)], stdout=subprocess.PIPE, text=True
-    ) as holder:
-        try:
-            assert holder.stdout.readline().strip() == "locked"
-            with app.app_context():
-                services_reply(member, "stuck behind the lock tapir")
-            assert outbox_rows(app) == 1
-            # In flight (seconds old): no notice yet.
-            assert notice not in client.get("/search?q=tapir").get_data(as_text=True)
-            with app.app_context():  # the row has now waited a minute
-                db.session.execute(
-                    IndexOutbox.__table__.update().values(
-                        created_at=utcnow() - timedelta(minutes=1)
-                    )
-                )
-                db.session.commit()
-            assert notice in client.get("/search?q=tapir").get_data(as_text=True)
-            assert client.get("/api/v1/search?q=tapir").get_json()["index_behind"] is True
-        finally:
-            holder.kill()
+    with lock_held_elsewhere(lock_file):
+        with app.app_context():
+            services_reply(member, "stuck behind the lock tapir")
+        assert outbox_rows(app) == 1
+        # In flight (seconds old): no notice yet.
+        assert notice not in client.get("/search?q=tapir").get_data(as_text=True)
+        with app.app_context():  # the row has now waited a minute
+            db.session.execute(
+                IndexOutbox.__table__.update().values(created_at=utcnow() - timedelta(minutes=1))
+            )
+            db.session.commit()
+        assert notice in client.get("/search?q=tapir").get_data(as_text=True)
+        assert client.get("/api/v1/search?q=tapir").get_json()["index_behind"] is True
     assert get_search(app).drain().pending == 0
     assert notice not in client.get("/search?q=tapir").get_data(as_text=True)
     assert client.get("/api/v1/search?q=tapir").get_json()["index_behind"] is False
