@@ -19,6 +19,15 @@ from forum import create_app
 from forum.search import get_search
 from tests.builders import make_member
 from tests.databases import config_for_tests, empty_postgres, migrate, pg_schema
+from tests.leaks import pop_leaked_contexts
+
+
+@pytest.fixture(autouse=True)
+def leak_detector() -> Iterator[None]:
+    """A test that leaves an app or request context pushed fails (and stops leaking it)."""
+    yield
+    leaked = pop_leaked_contexts()
+    assert leaked == [], "the test left these pushed"
 
 
 @pytest.fixture(scope="session")
