@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from forum.database import page_of_rows
 from forum.extensions import db
-from forum.models import Board, Member
+from forum.models import Board, BoardOldSlug, Member
 
 
 def member_by_handle(handle: str) -> Member | None:
@@ -15,6 +15,15 @@ def member_by_handle(handle: str) -> Member | None:
 
 def board_by_slug(slug: str) -> Board | None:
     return db.session.scalar(select(Board).where(Board.slug == slug))
+
+
+def board_once_at(slug: str) -> Board | None:
+    """The board that had this slug before an admin changed it (its old links redirect)."""
+    return db.session.scalar(
+        select(Board)
+        .join(BoardOldSlug, BoardOldSlug.board_id == Board.id)
+        .where(BoardOldSlug.slug == slug)
+    )
 
 
 def boards_page(page: int):

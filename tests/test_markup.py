@@ -12,6 +12,7 @@ from forum.markup import (
     EMOTICON_PATH,
     EMOTICONS,
     MAX_EMOTICONS,
+    MAX_HIGHLIGHTED_CODE,
     MAX_MENTIONS,
     count_links,
     plain_text,
@@ -297,3 +298,71 @@ def test_attack_strings_render_to_nothing_executable(path):
             where = "whole file" if number == 0 else f"line {number}"
             failures.append(f"{where}: {payload[:200]!r} -> {problems}")
     assert not failures, "\n".join(failures[:20])
+
+
+# ---- highlighted code ----------------------------------------------------------------------------
+
+CSS_RULE = re.compile(r"^\.post-body pre code \.([\w-]+) \{ color: #([0-9A-Fa-f]{3,6})", re.M)
+
+
+def relative_luminance(hex_colour: str) -> float:
+    if len(hex_colour) == 3:
+        hex_colour = "".join(2 * digit for digit in hex_colour)
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    lighter, darker = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_code_in_a_known_language_is_highlighted_with_classes_and_stays_escaped():
+    html = render_markdown('```python\ndef f():\n    return "<script>alert(1)</script>"\n```')
+    assert html.startswith('<pre><code class="language-python"><span class="k">def</span>')
+    assert '<span class="nf">f</span>' in html
+    assert "&lt;script&gt;" in html and "<script" not in html
+    assert "style=" not in html
+
+
+def test_code_in_an_unknown_or_hostile_language_is_left_plain():
+    assert render_markdown("```nosuchlang\n<i>x</i>\n```") == (
+        '<pre><code class="language-nosuchlang">&lt;i&gt;x&lt;/i&gt;\n</code></pre>\n'
+    )
+    hostile = render_markdown('```py"><script>\nx = 1\n```')
+    assert "<span" not in hostile and "<script" not in hostile
+
+
+def test_spans_a_member_cannot_write_themselves():
+    # Markdown has no raw HTML here, so the only spans are the highlighter's.
+    html = render_markdown('<span class="k">a</span> `<span class="k">`')
+    assert '<span class="k">' not in html
+
+
+def test_highlighting_stops_at_the_posts_budget():
+    small = "```python\nx = 1\n```"
+    big = "```python\n" + "y = 2\n" * (MAX_HIGHLIGHTED_CODE // 6 + 1) + "```"
+    html = render_markdown(f"{small}\n\n{big}")
+    first, second = html.split("</pre>", 1)
+    assert '<span class="n">x</span>' in first
+    assert '<span class="n">y</span>' not in second and "y = 2" in second
+
+
+def test_the_stylesheet_colours_every_class_the_highlighter_writes_legibly():
+    stylesheet = (STATIC / "highlight.css").read_text()
+    colours = dict(CSS_RULE.findall(stylesheet))
+    background = re.search(
+        r"\.post-body pre \{ background: #(\w+)", (STATIC / "forum.css").read_text()
+    )
+    assert background, "forum.css sets no background for code blocks"
+    too_faint = {cls: c for cls, c in colours.items() if contrast(c, background[1]) < 4.5}
+    assert too_faint == {}, "below WCAG AA (4.5:1) on the code background"
+    sample = render_markdown("```python\n@cache\ndef f(x=1, *a):  # note\n    return 'a' % x\n```")
+    written = set(re.findall(r'<span class="([\w ]+)">', sample))
+    assert {"k", "nf", "c1", "s1", "mi", "nd"} <= written
+    assert written - {"w", "p"} <= set(colours), "classes with no colour"
+
+
+def test_every_page_links_the_highlight_stylesheet(client):
+    assert 'href="/static/highlight.css"' in client.get("/").get_data(as_text=True)

@@ -120,6 +120,20 @@ def test_check_reports_drift_when_the_schema_differs_from_the_models(empty_datab
     assert "ix_posts_author_created" in check.stdout + check.stderr
 
 
+def insert_members(conn, rows: list[tuple[int, str, int, int]]) -> None:
+    """Members as the revisions before d41f0a7c9b12 stored them: (id, handle, posts, solutions)."""
+    for member_id, handle, posts, solutions in rows:
+        conn.execute(
+            sa.text(
+                "INSERT INTO members (id, handle, display_name, role, member_since, created_at,"
+                " signature_source, signature_html, post_count, kudos_received,"
+                " solution_count, suspension_reason) VALUES (:id, :h, :h, 'member',"
+                " '2024-01-01', '2024-01-01 00:00:00', '', '', :posts, 0, :solutions, '')"
+            ),
+            {"id": member_id, "h": handle, "posts": posts, "solutions": solutions},
+        )
+
+
 def test_upgrade_takes_the_replies_of_threads_hidden_before_it_out_of_the_counts(
     empty_database, tmp_path
 ):
@@ -131,16 +145,7 @@ def test_upgrade_takes_the_replies_of_threads_hidden_before_it_out_of_the_counts
     engine = sa.create_engine(empty_database)
     now = "2024-01-01 00:00:00"
     with engine.begin() as conn:
-        for id_, handle, posts in ((1, "alice", 1), (2, "bob", 2)):
-            conn.execute(
-                sa.text(
-                    "INSERT INTO members (id, handle, display_name, role, member_since, created_at,"
-                    " signature_source, signature_html, post_count, kudos_received,"
-                    " solution_count, suspension_reason) VALUES (:id, :h, :h, 'member',"
-                    " '2024-01-01', :now, '', '', :posts, 0, 0, '')"
-                ),
-                {"id": id_, "h": handle, "posts": posts, "now": now},
-            )
+        insert_members(conn, [(1, "alice", 1, 0), (2, "bob", 2, 0)])
         conn.execute(
             sa.text(
                 "INSERT INTO boards (id, slug, name, description, position, thread_count,"
@@ -198,16 +203,7 @@ def test_upgrade_stops_counting_solutions_members_accepted_in_their_own_threads(
     engine = sa.create_engine(empty_database)
     now = "2024-01-01 00:00:00"
     with engine.begin() as conn:
-        for id_, handle in ((1, "alice"), (2, "bob")):
-            conn.execute(
-                sa.text(
-                    "INSERT INTO members (id, handle, display_name, role, member_since, created_at,"
-                    " signature_source, signature_html, post_count, kudos_received,"
-                    " solution_count, suspension_reason) VALUES (:id, :h, :h, 'member',"
-                    " '2024-01-01', :now, '', '', 2, 0, 1, '')"
-                ),
-                {"id": id_, "h": handle, "now": now},
-            )
+        insert_members(conn, [(1, "alice", 2, 1), (2, "bob", 2, 1)])
         conn.execute(
             sa.text(
                 "INSERT INTO boards (id, slug, name, description, position, thread_count,"
@@ -248,3 +244,70 @@ def test_upgrade_stops_counting_solutions_members_accepted_in_their_own_threads(
             assert counts == {"alice": 0, "bob": 1}
     finally:
         engine.dispose()
+
+
+def test_upgrade_names_what_old_audit_entries_concern_and_gives_boards_an_order(
+    empty_database, tmp_path
+):
+    """e5a1c3d7b902 keeps names in the audit log (a move said "board 1 -> 2"); f3b8d2a6c415
+    numbers boards that all sat at position 0 in the order the front page showed them."""
+
+    assert flask_db(empty_database, tmp_path, "upgrade", "d41f0a7c9b12").returncode == 0
+    engine = sa.create_engine(empty_database)
+    with engine.begin() as conn:
+        insert_members(conn, [(1, "maude", 0, 0), (2, "bob", 1, 0)])
+        for board_id, name, position in ((1, "Old", 0), (2, "Apples", 0), (3, "Zed", 5)):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO boards (id, slug, name, description, position, thread_count,"
+                    " post_count) VALUES (:id, :slug, :name, '', :position, 0, 0)"
+                ),
+                {"id": board_id, "slug": name.lower(), "name": name, "position": position},
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO threads (id, board_id, author_id, subject, slug, post_count,"
+                " last_posted_at, is_locked, is_pinned, is_hidden, created_at) VALUES"
+                " (1, 2, 2, 'Moved question', 'q', 1, '2024-01-01', false, false, false,"
+                " '2024-01-01')"
+            )
+        )
+        for entry_id, action, details, member, thread in (
+            (1, "thread.move", "board 1 -> 2", None, 1),
+            (2, "thread.move", "board 9 -> 2", None, 1),  # board 9 was deleted since
+            (3, "member.suspend", "3 days", 2, None),
+        ):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO audit_log (id, actor_id, action, member_id, thread_id, reason,"
+                    " details, created_at) VALUES (:id, 1, :action, :member, :thread, '',"
+                    " :details, '2024-01-01 00:00:00')"
+                ),
+                {
+                    "id": entry_id,
+                    "action": action,
+                    "member": member,
+                    "thread": thread,
+                    "details": details,
+                },
+            )
+    engine.dispose()
+    upgrade(empty_database, tmp_path)
+    engine = sa.create_engine(empty_database)
+    try:
+        with engine.connect() as conn:
+            entries = conn.execute(
+                sa.text(
+                    "SELECT id, details, board_id, board_name, thread_subject, actor_name,"
+                    " member_name FROM audit_log ORDER BY id"
+                )
+            ).all()
+            positions = dict(conn.execute(sa.text("SELECT name, position FROM boards")).all())
+    finally:
+        engine.dispose()
+    assert [tuple(entry) for entry in entries] == [
+        (1, "from Old", 2, "Apples", "Moved question", "maude", ""),
+        (2, "from board 9", 2, "Apples", "Moved question", "maude", ""),
+        (3, "3 days", None, "", "", "maude", "bob"),
+    ]
+    assert positions == {"Apples": 0, "Old": 1, "Zed": 2}

@@ -132,7 +132,10 @@ SERVICES: dict[str, Callable[[World], object]] = {
     "suspend": lambda w: _moderation().suspend(w.member("maude"), w.member("bob"), 2, "rude"),
     "set role": lambda w: _moderation().set_role(w.member("boss"), w.member("bob"), Role.MODERATOR),
     "save board": lambda w: _moderation().save_board(
-        w.member("boss"), None, name="Agencies", description="", position=2
+        w.member("boss"), None, name="Agencies", description="", slug="agency-work"
+    ),
+    "move board": lambda w: _moderation().move_board(
+        w.member("boss"), w.thread().board_id, up=False
     ),
     "update settings": lambda w: _members().update_settings(
         w.member("alice"),

@@ -30,3 +30,12 @@ class Board(db.Model):
     )
 
     last_post: Mapped[Post | None] = relationship(foreign_keys=[last_post_id])
+
+
+class BoardOldSlug(db.Model):
+    """A slug a board had before an admin changed it: its old links redirect to the board."""
+
+    __tablename__ = "board_old_slugs"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"), index=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.database import UTCDateTime, utcnow
 from forum.extensions import db
+from forum.models.board import Board
 from forum.models.member import Member
 from forum.models.thread import Post
 
@@ -61,9 +62,17 @@ class AuditEntry(db.Model):
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="SET NULL"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
     badge_id: Mapped[int | None] = mapped_column(ForeignKey("badges.id", ondelete="SET NULL"))
+    board_id: Mapped[int | None] = mapped_column(ForeignKey("boards.id", ondelete="SET NULL"))
+    # Names at the time of the action: a later rename or deletion leaves the entry readable.
+    actor_name: Mapped[str] = mapped_column(String(60), default="")
+    member_name: Mapped[str] = mapped_column(String(60), default="")
+    thread_subject: Mapped[str] = mapped_column(String(200), default="")
+    board_name: Mapped[str] = mapped_column(String(80), default="")
+    badge_name: Mapped[str] = mapped_column(String(60), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
     member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
+    board: Mapped[Board | None] = relationship()

@@ -12,6 +12,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from forum.forms import service_rule
+from forum.moderation.services import check_board_slug
+
 REASON = [DataRequired(message="Please give a reason."), Length(max=500)]
 COUNT = [Optional(), NumberRange(min=0, max=10_000_000)]
 
@@ -93,10 +96,8 @@ class BadgeForm(ThresholdsMixin, FlaskForm):
 
 class BoardForm(FlaskForm):
     name = StringField("Board name", validators=[DataRequired(), Length(max=80)])
+    slug = StringField("Address", validators=[service_rule(check_board_slug)])
     description = TextAreaField("Description", validators=[Length(max=500)])
-    position = IntegerField(
-        "Position", validators=[Optional(), NumberRange(min=0, max=10_000)], default=0
-    )
     submit = SubmitField("Save board")
 
 

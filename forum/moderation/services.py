@@ -5,10 +5,11 @@ Every action is one unit of work that also writes its audit entry.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from forum import audit, permissions
 from forum.database import page_of_rows, utcnow, write_transaction
@@ -16,6 +17,7 @@ from forum.errors import InvalidInput, NotAllowed
 from forum.models import (
     AuditEntry,
     Board,
+    BoardOldSlug,
     Member,
     MemberSession,
     Post,
@@ -166,8 +168,9 @@ def move_thread(moderator: Member, thread: Thread, board: Board, reason: str = "
             moderator_id,
             "thread.move",
             thread_id=thread_id,
+            board_id=new_id,
             reason=reason,
-            details=f"board {old_id} -> {new_id}",
+            details=f"from {session.get(Board, old_id).name}",
         )
 
 
@@ -225,33 +228,108 @@ def set_role(admin: Member, member: Member, role: Role, reason: str = "") -> Non
         )
 
 
+BOARD_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def check_board_slug(slug: str) -> None:
+    """A board's address (blank: chosen for it): letters, digits and single hyphens, as slugify
+    makes them; stored in lower case."""
+    slug = slug.strip().lower()
+    if slug and not (len(slug) <= 80 and BOARD_SLUG.fullmatch(slug)):
+        raise InvalidInput(
+            "An address of at most 80 lower-case letters, digits and hyphens, like “help-desk”."
+        )
+
+
+def _set_board_slug(session: Session, board: Board, slug: str) -> None:
+    """Give the board its slug (blank: keep it, or the name's for a new board). The slug it had
+    before keeps working as a redirect; a slug in use now is nobody's old slug."""
+    slug = slug.strip().lower()
+    check_board_slug(slug)
+    if not slug:
+        board.slug = board.slug or free_slug(session, Board, board.name)
+        return
+    if slug == board.slug:
+        return
+    if session.scalar(select(Board.id).where(Board.slug == slug, Board.id != board.id)):
+        raise InvalidInput("Another board already has that address.")
+    old = board.slug
+    board.slug = slug
+    session.execute(delete(BoardOldSlug).where(BoardOldSlug.slug == slug))
+    if old:
+        session.add(BoardOldSlug(slug=old, board_id=board.id))
+
+
 def save_board(
-    admin: Member, board_id: int | None, *, name: str, description: str, position: int
+    admin: Member, board_id: int | None, *, name: str, description: str, slug: str = ""
 ) -> Board:
-    """Admins create and edit boards; a new board's slug is its name's, numbered if taken."""
+    """Admins create and edit boards: a new board goes last on the front page."""
     _require_admin(admin)
     admin_id = admin.id
     with write_transaction() as session:
         board, name = row_to_save(session, Board, board_id, name)
-        board.name, board.description, board.position = name, description.strip(), position
+        old_name = board.name
+        board.name, board.description = name, description.strip()
         if board_id is None:
-            board.slug = free_slug(session, Board, name)
+            last = session.scalar(select(func.max(Board.position)))
+            board.position = 0 if last is None else last + 1
+        old_slug = board.slug
+        _set_board_slug(session, board, slug)  # before add: its queries would flush a slugless row
         session.add(board)
         session.flush()
+        changes = []
+        if board_id is not None and old_name != name:
+            changes.append(f"renamed from “{old_name}”")
+        if board_id is not None and old_slug != board.slug:
+            changes.append(f"address /b/{old_slug} -> /b/{board.slug}")
         audit.record(
             session,
             admin_id,
             "board.create" if board_id is None else "board.update",
-            details=name,
+            board_id=board.id,
+            details="; ".join(changes),
         )
     return board
+
+
+def move_board(admin: Member, board_id: int, *, up: bool) -> None:
+    """Swap a board with its neighbour in front-page order (positions renumbered 0..n-1 first,
+    so boards that shared a position get an order of their own)."""
+    _require_admin(admin)
+    admin_id = admin.id
+    with write_transaction() as session:
+        boards = list(
+            session.scalars(
+                select(Board).order_by(Board.position, Board.name, Board.id).with_for_update()
+            )
+        )
+        index = next((i for i, b in enumerate(boards) if b.id == board_id), None)
+        if index is None:
+            raise InvalidInput("That board does not exist.")
+        other = index - 1 if up else index + 1
+        if not 0 <= other < len(boards):
+            return
+        boards[index], boards[other] = boards[other], boards[index]
+        for position, board in enumerate(boards):
+            board.position = position
+        audit.record(
+            session,
+            admin_id,
+            "board.move",
+            board_id=board_id,
+            details=f"to position {other + 1} of {len(boards)}",
+        )
 
 
 def audit_entries(page: int):
     """The audit log, newest first, a page at a time, with who acted and on whom."""
     return page_of_rows(
         select(AuditEntry)
-        .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.member))
+        .options(
+            joinedload(AuditEntry.actor),
+            joinedload(AuditEntry.member),
+            joinedload(AuditEntry.board),
+        )
         .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
         page,
     )

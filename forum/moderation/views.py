@@ -391,7 +391,7 @@ def board(board_id: int | None = None):
                 board_id,
                 name=form.name.data,
                 description=form.description.data or "",
-                position=form.position.data or 0,
+                slug=form.slug.data or "",
             )
         except InvalidInput as exc:
             form.name.errors.append(str(exc))
@@ -401,3 +401,17 @@ def board(board_id: int | None = None):
     return render_template(
         "moderation/board.html", form=form, board=board
     ), 400 if form.errors else 200
+
+
+@bp.post("/moderation/boards/<int:board_id>/move/<any(up, down):direction>")
+@keeps_form_on_csrf_failure
+def move_board(board_id: int, direction: str):
+    _require_admin()
+    if ButtonForm().validate_on_submit():
+        try:
+            services.move_board(current_user, board_id, up=direction == "up")
+        except InvalidInput as exc:
+            flash(str(exc), "warning")
+    else:
+        _expired()
+    return redirect(url_for("moderation.boards"))

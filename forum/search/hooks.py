@@ -14,7 +14,7 @@ from sqlalchemy import insert, inspect, literal, select
 from sqlalchemy.orm import Session
 
 from forum.database import listen_to_every_session, utcnow
-from forum.models import IndexOutbox, Member, Post, Thread
+from forum.models import Board, IndexOutbox, Member, Post, Thread
 from forum.search import EXTENSION
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ PENDING = "search_outbox_written"
 POST_FIELDS = ("subject", "body_source", "is_removed", "thread_id", "author_id", "position")
 THREAD_FIELDS = ("subject", "board_id", "is_hidden", "solution_post_id")
 MEMBER_FIELDS = ("display_name", "handle")
+BOARD_FIELDS = ("slug",)  # board: in the search box matches the slug
 
 
 def _changed(obj, fields: tuple[str, ...]) -> bool:
@@ -39,7 +40,8 @@ def queue_changes(session: Session, _flush_context) -> None:
     member_ids = {
         o.id for o in session.dirty if isinstance(o, Member) and _changed(o, MEMBER_FIELDS)
     }
-    if not (post_ids or thread_ids or member_ids):
+    board_ids = {o.id for o in session.dirty if isinstance(o, Board) and _changed(o, BOARD_FIELDS)}
+    if not (post_ids or thread_ids or member_ids or board_ids):
         return
     now = utcnow()
     connection = session.connection()
@@ -57,6 +59,15 @@ def queue_changes(session: Session, _flush_context) -> None:
                     ),
                 )
             )
+    if board_ids:
+        connection.execute(
+            insert(IndexOutbox).from_select(
+                ["post_id", "created_at"],
+                select(Post.id, literal(now, IndexOutbox.created_at.type))
+                .join(Thread, Thread.id == Post.thread_id)
+                .where(Thread.board_id.in_(board_ids)),
+            )
+        )
     session.info[PENDING] = True
 
 

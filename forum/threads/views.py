@@ -122,7 +122,10 @@ def index():
 
 @bp.get("/b/<slug>")
 def board(slug: str):
-    board = lookups.board_by_slug(slug) or abort(404)
+    board = lookups.board_by_slug(slug)
+    if board is None:
+        moved = lookups.board_once_at(slug) or abort(404)
+        return redirect(url_for("threads.board", slug=moved.slug, **request.args), 301)
     page = page_arg()
     threads, pages = services.board_threads(board, page, current_app.config["THREADS_PER_PAGE"])
     if page > pages:

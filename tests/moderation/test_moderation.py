@@ -218,7 +218,7 @@ def test_admins_create_boards_and_moderators_cannot(app, client, moderator):
     response = post_form(
         client,
         "/moderation/boards/new",
-        {"name": "Agencies", "description": "For agencies", "position": 2},
+        {"name": "Agencies", "description": "For agencies"},
     )
     assert response.headers["Location"] == "/moderation/boards"
     assert "Agencies" in client.get("/").get_data(as_text=True)

@@ -320,7 +320,12 @@ CASES = {
         "/moderation/boards/1",
         ("admin",),
         lambda: db.session.get(Board, 1).name,
-        {"name": "Freelance", "description": "", "position": 0},
+        {"name": "Freelance", "description": "", "slug": "freelance"},
+    ),
+    "move board": Case(
+        "/moderation/boards/2/move/up",
+        ("admin",),
+        lambda: tuple(db.session.scalars(select(Board.id).order_by(Board.position, Board.name))),
     ),
 }
 # Routes open to everyone by design, or acting only on the caller's own session, or on the
