@@ -12,14 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from markupsafe import escape
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from forum.database import WRITE_OPTION, utcnow
-from forum.models import IndexOutbox, Post, SearchMiss, Thread
+from forum.models import IndexOutbox, SearchMiss, Thread
+from forum.search.database import database_search
 from forum.search.documents import count_searchable, iter_documents, load_documents
 from forum.search.index import (
     ABANDONED,
@@ -444,60 +444,7 @@ class SearchService:
         return outcome
 
     def _database_search(self, outcome: SearchOutcome, per_page: int) -> SearchOutcome:
-        """Without an index: a plain substring match, newest threads first (no ranking, no stems)."""
-        parsed = outcome.parsed
-        terms = list(parsed.words) + list(parsed.phrases)
+        """Without an index: the database fallback's plain match."""
         with self.session_factory() as session:
-            conditions = [
-                or_(
-                    Post.subject.ilike(f"%{_like(term)}%", escape="\\"),
-                    Post.body_source.ilike(f"%{_like(term)}%", escape="\\"),
-                )
-                for term in terms
-            ]
-            best = (
-                select(func.max(Post.id).label("post_id"))
-                .join(Post.thread)
-                .where(Post.is_removed.is_(False), Thread.is_hidden.is_(False), *conditions)
-                .group_by(Post.thread_id)
-                .subquery()
-            )
-            total = session.scalar(select(func.count()).select_from(best))
-            posts = (
-                session.scalars(
-                    select(Post)
-                    .where(Post.id.in_(select(best.c.post_id)))
-                    .options(
-                        joinedload(Post.thread).joinedload(Thread.board), joinedload(Post.author)
-                    )
-                    .order_by(Post.created_at.desc())
-                    .limit(per_page)
-                    .offset((outcome.page - 1) * per_page)
-                )
-                .unique()
-                .all()
-            )
-            hits = [_database_hit(post) for post in posts]
-        return self._finish(outcome, HitPage(hits=hits, total_threads=total), per_page)
-
-
-def _like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _database_hit(post: Post) -> Hit:
-    body = post.body_source
-    return Hit(
-        post_id=post.id,
-        thread_id=post.thread_id,
-        position=post.position,
-        subject=post.subject,
-        board=post.thread.board.slug,
-        board_name=post.thread.board.name,
-        author=post.author.handle,
-        author_name=post.author.display_name,
-        posted_at=post.created_at,
-        solved=post.thread.solution_post_id is not None,
-        score=0.0,
-        snippet=escape(body[:220]) + (" …" if len(body) > 220 else ""),
-    )
+            found = database_search(session, outcome.parsed, outcome.page, per_page)
+        return self._finish(outcome, found, per_page)
