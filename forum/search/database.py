@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from markupsafe import escape
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.models import Post, Thread
 from forum.search.index import Hit, HitPage
-from forum.search.query import ParsedQuery
+from forum.search.query import ParsedQuery, QueryTerm
 
 
 def database_search(session: Session, parsed: ParsedQuery, page: int, per_page: int) -> HitPage:
-    """Of each thread, its newest post with every term; newest first (no ranking, no stems)."""
-    terms = list(parsed.words) + list(parsed.phrases)
-    conditions = [
-        or_(
-            Post.subject.ilike(f"%{_like(term)}%", escape="\\"),
-            Post.body_source.ilike(f"%{_like(term)}%", escape="\\"),
+    """Of each thread with no excluded term, its newest post matching every clause; newest
+    first (no ranking, no stems)."""
+    conditions = [or_(*map(_contains, clause)) for clause in parsed.clauses]
+    if parsed.excluded:
+        left_out = select(Post.thread_id).where(
+            Post.is_removed.is_(False), or_(*map(_contains, parsed.excluded))
         )
-        for term in terms
-    ]
+        conditions.append(Post.thread_id.not_in(left_out))
     best = (
         select(func.max(Post.id).label("post_id"))
         .join(Post.thread)
@@ -42,6 +41,20 @@ def database_search(session: Session, parsed: ParsedQuery, page: int, per_page: 
         .all()
     )
     return HitPage(hits=[_hit(post) for post in posts], total_threads=total)
+
+
+def _contains(term: QueryTerm) -> ColumnElement[bool]:
+    """The phrase, or each part of the word ("wi-fi"), in the subject or the body."""
+    parts = [term.text] if term.phrase else term.text.split()
+    return and_(
+        *(
+            or_(
+                Post.subject.ilike(f"%{_like(part)}%", escape="\\"),
+                Post.body_source.ilike(f"%{_like(part)}%", escape="\\"),
+            )
+            for part in parts
+        )
+    )
 
 
 def _like(term: str) -> str:

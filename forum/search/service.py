@@ -358,7 +358,13 @@ class SearchService:
         parsed = parse_query(text)
         outcome = SearchOutcome(query=text, parsed=parsed, page=page, notes=list(parsed.notes))
         if parsed.is_empty:
-            if text.strip():
+            if parsed.excluded:
+                left_out = "-" + parsed.excluded[0].written()
+                outcome.notes.append(
+                    f"Add a word to search for: “{left_out}” only leaves threads out of what "
+                    "the other words find."
+                )
+            elif text.strip():
                 outcome.notes.append(
                     "Type a word to search for (symbols on their own are ignored)."
                 )
@@ -398,7 +404,7 @@ class SearchService:
                 if retry.total_threads:
                     outcome.corrected_query = corrected.text()
                     found = retry
-        if found.total_threads == 0 and len(parsed.words) > 1:
+        if found.total_threads == 0 and parsed.widens_with_any_word:
             # Any of the corrected words first: "interveiw tips" is better served by "interview"
             # than by the typo's empty match.
             for words in (corrected, parsed) if corrected else (parsed,):
