@@ -151,3 +151,13 @@ def test_without_an_index_the_database_match_understands_or_and_exclusions(app, 
         "Scanner driver",
         "Laser printer jams",
     }
+
+
+def test_the_tips_under_the_search_box_list_or_and_exclusions(client, hardware):
+    html = client.get("/search", query_string={"q": "(printer OR scanner) driver"}).get_data(
+        as_text=True
+    )
+    tips = re.search(r'<p class="help">Tips:(.*?)</p>', html, flags=re.S)[1]
+    assert "<code>printer OR scanner</code>" in tips and "<code>-word</code>" in tips
+    assert "<code>(printer OR scanner) driver</code>" in tips
+    assert len(results(html)) == 2
