@@ -35,7 +35,7 @@ from whoosh.query import And, DateRange, Every, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
 from forum.search.documents import PostDocument
-from forum.search.query import ParsedQuery
+from forum.search.query import ParsedQuery, QueryTerm
 
 log = logging.getLogger(__name__)
 # Whoosh's default Porter stemmer turns "running" into "runn"; porter2 is right.
@@ -91,6 +91,14 @@ class Hit:
     solved: bool
     score: float
     snippet: Markup
+
+
+@dataclass(frozen=True)
+class IndexQuery:
+    """What posts must match, and what no post of a shown thread may contain."""
+
+    match: Query
+    exclude: Query | None = None
 
 
 @dataclass(frozen=True)
@@ -506,20 +514,23 @@ class WhooshIndex:
         """The index terms a word or phrase becomes (lower-cased, stop words dropped, stemmed)."""
         return [token.text for token in ANALYZER(text)]
 
-    def to_query(self, parsed: ParsedQuery, any_word: bool = False) -> Query | None:
-        """All words must match (or any, for the fallback); phrases and filters always must."""
-        words = [self._word_query(word) for word in parsed.words]
-        words = [q for q in words if q is not None]
+    def to_query(self, parsed: ParsedQuery, any_word: bool = False) -> IndexQuery | None:
+        """Every clause must match (any clause with a word, for the fallback; phrases always
+        must), and the filters; excluded terms become the threads to leave out."""
+        word_clauses: list[Query] = []
         required: list[Query] = []
-        if words:
-            required.append(Or(words) if any_word else And(words))
-        for phrase in parsed.phrases:
-            terms = self.analyse(phrase)
-            if len(terms) == 1:
-                required.append(Or([Term("subject", terms[0]), Term("body", terms[0])]))
-            elif terms:
-                required.append(Or([Phrase("subject", terms), Phrase("body", terms)]))
-        if not required and not parsed.has_filters:
+        for clause in parsed.clauses:
+            alternatives = [q for q in map(self._term_query, clause) if q is not None]
+            if alternatives:
+                either = alternatives[0] if len(alternatives) == 1 else Or(alternatives)
+                if all(term.phrase for term in clause):
+                    required.append(either)
+                else:
+                    word_clauses.append(either)
+        if word_clauses:
+            required.append(Or(word_clauses) if any_word else And(word_clauses))
+        has_terms = bool(required)
+        if not has_terms and not parsed.has_filters:
             return None
         if parsed.author:
             required.append(Term("author", parsed.author))
@@ -531,20 +542,32 @@ class WhooshIndex:
             start = datetime.combine(parsed.after, clock.min) if parsed.after else None
             end = datetime.combine(parsed.before, clock.max) if parsed.before else None
             required.append(DateRange("posted_at", start, end))
-        if not words and not parsed.phrases:
+        if not has_terms:
             required.append(Every())
-        return And(required) if len(required) > 1 else required[0]
+        excluded = [self._term_query(term, author=False) for term in parsed.excluded]
+        excluded = [q for q in excluded if q is not None]
+        return IndexQuery(
+            match=And(required) if len(required) > 1 else required[0],
+            exclude=Or(excluded) if excluded else None,
+        )
 
-    def _word_query(self, word: str) -> Query | None:
-        terms = self.analyse(word)
-        if not terms:
-            return None  # a stop word or a single letter
-        per_term = [
-            Or([Term("subject", t), Term("body", t), Term("author_name", word)]) for t in terms
-        ]
-        return per_term[0] if len(per_term) == 1 else And(per_term)
+    def _term_query(self, term: QueryTerm, author: bool = True) -> Query | None:
+        """A phrase in the subject or body; a word's stems in either, or the word in the
+        author's name (not when it is excluded: leaving out "john" means the word, not John)."""
+        stems = self.analyse(term.text)
+        if not stems:
+            return None  # stop words or single letters
+        if term.phrase and len(stems) > 1:
+            return Or([Phrase("subject", stems), Phrase("body", stems)])
+        per_stem = []
+        for stem in stems:
+            fields = [Term("subject", stem), Term("body", stem)]
+            if author and not term.phrase:
+                fields.append(Term("author_name", term.text))
+            per_stem.append(Or(fields))
+        return per_stem[0] if len(per_stem) == 1 else And(per_stem)
 
-    def search(self, query: Query, page: int, per_page: int, by_date: bool = False) -> HitPage:
+    def search(self, query: IndexQuery, page: int, per_page: int, by_date: bool = False) -> HitPage:
         """The best post of each matching thread, one page of threads, with highlighted snippets."""
         with self._unreadable_if_damaged(), self._searcher() as held:
             key = (repr(query), page, per_page, by_date)
@@ -568,7 +591,7 @@ class WhooshIndex:
             raise IndexUnreadable(f"{type(exc).__name__}: {exc}") from exc
 
     def _search(
-        self, held: _HeldSearcher, query: Query, page: int, per_page: int, by_date: bool
+        self, held: _HeldSearcher, query: IndexQuery, page: int, per_page: int, by_date: bool
     ) -> HitPage:
         """Rank every matching post, then keep each thread's first (its best, or its newest).
 
@@ -577,9 +600,14 @@ class WhooshIndex:
         thread's oldest matching post, ordering threads by that.
         """
         # sorted by date, scores would go unused: Whoosh then only lists the matches
-        results = held.searcher.search(query, limit=None, scored=not by_date, terms=True)
+        results = held.searcher.search(query.match, limit=None, scored=not by_date, terms=True)
         if not results.top_n:
             return HitPage(hits=[], total_threads=0)
+        # A thread with an excluded term in any post is left out whole: the shown post of a
+        # thread never has one, so no excluded word is ever highlighted.
+        left_out: set[int] = set()
+        if query.exclude is not None:
+            left_out = {held.thread_of[n] for n in held.searcher.docs_for_query(query.exclude)}
         ranked = results.top_n  # (score, document number), best first
         if by_date:
             # newest first; the same instant, the later-indexed post first
@@ -590,7 +618,7 @@ class WhooshIndex:
         best = []
         for item in ranked:
             thread_id = held.thread_of[item[1]]
-            if thread_id not in seen:
+            if thread_id not in seen and thread_id not in left_out:
                 seen.add(thread_id)
                 best.append(item)
         start = (page - 1) * per_page

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from markupsafe import escape
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from forum.database import WRITE_OPTION, utcnow
-from forum.models import IndexOutbox, Post, SearchMiss, Thread
+from forum.models import IndexOutbox, SearchMiss, Thread
+from forum.search.database import database_search
 from forum.search.documents import count_searchable, iter_documents, load_documents
 from forum.search.index import (
     ABANDONED,
@@ -358,7 +358,13 @@ class SearchService:
         parsed = parse_query(text)
         outcome = SearchOutcome(query=text, parsed=parsed, page=page, notes=list(parsed.notes))
         if parsed.is_empty:
-            if text.strip():
+            if parsed.excluded:
+                left_out = "-" + parsed.excluded[0].written()
+                outcome.notes.append(
+                    f"Add a word to search for: “{left_out}” only leaves threads out of what "
+                    "the other words find."
+                )
+            elif text.strip():
                 outcome.notes.append(
                     "Type a word to search for (symbols on their own are ignored)."
                 )
@@ -398,7 +404,7 @@ class SearchService:
                 if retry.total_threads:
                     outcome.corrected_query = corrected.text()
                     found = retry
-        if found.total_threads == 0 and len(parsed.words) > 1:
+        if found.total_threads == 0 and parsed.widens_with_any_word:
             # Any of the corrected words first: "interveiw tips" is better served by "interview"
             # than by the typo's empty match.
             for words in (corrected, parsed) if corrected else (parsed,):
@@ -444,60 +450,7 @@ class SearchService:
         return outcome
 
     def _database_search(self, outcome: SearchOutcome, per_page: int) -> SearchOutcome:
-        """Without an index: a plain substring match, newest threads first (no ranking, no stems)."""
-        parsed = outcome.parsed
-        terms = list(parsed.words) + list(parsed.phrases)
+        """Without an index: the database fallback's plain match."""
         with self.session_factory() as session:
-            conditions = [
-                or_(
-                    Post.subject.ilike(f"%{_like(term)}%", escape="\\"),
-                    Post.body_source.ilike(f"%{_like(term)}%", escape="\\"),
-                )
-                for term in terms
-            ]
-            best = (
-                select(func.max(Post.id).label("post_id"))
-                .join(Post.thread)
-                .where(Post.is_removed.is_(False), Thread.is_hidden.is_(False), *conditions)
-                .group_by(Post.thread_id)
-                .subquery()
-            )
-            total = session.scalar(select(func.count()).select_from(best))
-            posts = (
-                session.scalars(
-                    select(Post)
-                    .where(Post.id.in_(select(best.c.post_id)))
-                    .options(
-                        joinedload(Post.thread).joinedload(Thread.board), joinedload(Post.author)
-                    )
-                    .order_by(Post.created_at.desc())
-                    .limit(per_page)
-                    .offset((outcome.page - 1) * per_page)
-                )
-                .unique()
-                .all()
-            )
-            hits = [_database_hit(post) for post in posts]
-        return self._finish(outcome, HitPage(hits=hits, total_threads=total), per_page)
-
-
-def _like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _database_hit(post: Post) -> Hit:
-    body = post.body_source
-    return Hit(
-        post_id=post.id,
-        thread_id=post.thread_id,
-        position=post.position,
-        subject=post.subject,
-        board=post.thread.board.slug,
-        board_name=post.thread.board.name,
-        author=post.author.handle,
-        author_name=post.author.display_name,
-        posted_at=post.created_at,
-        solved=post.thread.solution_post_id is not None,
-        score=0.0,
-        snippet=escape(body[:220]) + (" …" if len(body) > 220 else ""),
-    )
+            found = database_search(session, outcome.parsed, outcome.page, per_page)
+        return self._finish(outcome, found, per_page)
