@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from forum.search.service import SearchService
 
 EXTENSION = "forum_search"
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -43,12 +46,10 @@ START_LOCK_TIMEOUT = 5  # seconds a starting worker waits for the index lock bef
 def drain_at_start(app: Flask) -> None:
     """Apply what waits in the outbox as a web worker starts (rows a crash or a full disk left
     would otherwise wait for the next post): one bounded batch, the rest to the task queue."""
-    import logging
-
     with app.app_context():
         try:
             get_search(app).catch_up(
                 app.config["SEARCH_DRAIN_IN_REQUEST"], lock_timeout=START_LOCK_TIMEOUT
             )
         except Exception:  # the queue is down, say: serving matters more; the sweep catches up
-            logging.getLogger(__name__).exception("draining the search outbox at start failed")
+            log.exception("draining the search outbox at start failed")

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from forum.search import get_search
-from tests.conftest import make_thread
+from tests.builders import make_thread
 
 
 def results(html: str) -> list[str]:
