@@ -24,6 +24,7 @@ SHARED = {
     "names",
     "permissions",
     "text",
+    "timezones",
 }
 
 
