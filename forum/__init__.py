@@ -21,7 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     load_config(app, config)
 
-    from forum import search, tasks, web
+    from forum import search, tasks, timezones, web
     from forum.extensions import csrf, db, limiter, login_manager, migrate
     from forum.threads import blocks
 
@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     search.init_app(app)
     blocks.init_app(app)
+    timezones.init_app(app)
     tasks.init_app(app)
 
     from forum.auth import views as auth

@@ -25,6 +25,7 @@ SHARED = {
     "names",
     "permissions",
     "text",
+    "timezones",
 }
 
 

@@ -311,3 +311,36 @@ def test_upgrade_names_what_old_audit_entries_concern_and_gives_boards_an_order(
         (3, "3 days", None, "", "", "maude", "bob"),
     ]
     assert positions == {"Apples": 0, "Old": 1, "Zed": 2}
+
+
+def test_upgrade_gives_existing_members_no_time_zone_and_downgrade_takes_it_away(
+    empty_database, tmp_path
+):
+    """e7c31b5a9d40 adds members.time_zone: NULL for members already there (they follow their
+    browser until they choose); a downgrade drops the column and keeps the members."""
+    assert flask_db(empty_database, tmp_path, "upgrade", "f3b8d2a6c415").returncode == 0
+    engine = sa.create_engine(empty_database)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO members (id, handle, display_name, role, member_since, created_at,"
+                " signature_source, signature_html, post_count, kudos_received,"
+                " solution_count, suspension_reason, auto_watch, unread_notifications) VALUES"
+                " (1, 'alice', 'Alice', 'member', '2024-01-01', '2024-01-01 00:00:00', '', '',"
+                " 0, 0, 0, '', true, 0)"
+            )
+        )
+    engine.dispose()
+    upgrade(empty_database, tmp_path)
+    engine = sa.create_engine(empty_database)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT handle, time_zone FROM members")).all()
+        assert rows == [("alice", None)]
+        assert flask_db(empty_database, tmp_path, "downgrade", "f3b8d2a6c415").returncode == 0
+        with engine.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("members")}
+            handles = list(conn.scalars(sa.text("SELECT handle FROM members")))
+        assert "time_zone" not in columns and handles == ["alice"]
+    finally:
+        engine.dispose()

@@ -142,6 +142,7 @@ SERVICES: dict[str, Callable[[World], object]] = {
         display_name="Alice Again",
         signature="Bye",
         featured_badge_id=w.badge().id,
+        time_zone="Asia/Tokyo",
     ),
     "grant badge": lambda w: _reputation().grant_badge(
         w.member("maude"), w.member("bob"), w.badge(), "kind"

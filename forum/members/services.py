@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from forum import markup
+from forum import markup, timezones
 from forum.auth.services import normalise_display_name
 from forum.database import write_transaction
 from forum.errors import InvalidInput
@@ -33,12 +33,29 @@ def check_signature(signature: str) -> str:
     return signature
 
 
+def check_time_zone(name: str) -> str:
+    """A time zone is an IANA name the tz database knows, such as "Europe/Berlin"."""
+    if timezones.zone_named(name) is None:
+        raise InvalidInput(
+            f"“{name[:64]}” is not a time zone we know: choose one from the list"
+            " (names like Europe/Berlin or America/New_York)."
+        )
+    return name
+
+
 def update_settings(
-    member: Member, *, display_name: str, signature: str, featured_badge_id: int | None
+    member: Member,
+    *,
+    display_name: str,
+    signature: str,
+    featured_badge_id: int | None,
+    time_zone: str | None,
 ) -> None:
-    """Change the name and signature shown with one's posts, and the featured badge."""
+    """Change the name and signature shown with one's posts, the featured badge and the time
+    zone of one's pages and e-mail (None: not chosen, pages follow the browser)."""
     display_name = normalise_display_name(display_name)
     signature = check_signature(storable(signature))
+    time_zone = None if time_zone is None else check_time_zone(time_zone)
     html = str(markup.render_markdown(signature)) if signature.strip() else ""
     member_id = member.id
     with write_transaction() as session:  # one unit of work: all of it is saved, or none
@@ -46,6 +63,7 @@ def update_settings(
         member = session.get(Member, member_id)
         member.display_name = display_name
         member.signature_source, member.signature_html = signature, html
+        member.time_zone = time_zone
 
 
 def rerender_signatures() -> None:

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from forum import lookups, permissions
+from forum import lookups, permissions, timezones
 from forum.errors import ForumError
 from forum.extensions import db, limiter
 from forum.forms import ButtonForm
@@ -52,6 +52,8 @@ def settings():
         form.display_name.data = member.display_name
         form.signature.data = member.signature_source
         form.featured_badge.data = member.featured_badge_id or 0
+        form.time_zone.data = member.time_zone or timezones.browser_zone() or "UTC"
+    form.time_zone.choices = timezones.zone_choices(form.time_zone.data)
     if form.validate_on_submit():
         try:
             services.update_settings(
@@ -59,6 +61,7 @@ def settings():
                 display_name=form.display_name.data,
                 signature=form.signature.data or "",
                 featured_badge_id=form.featured_badge.data or None,
+                time_zone=form.time_zone.data or member.time_zone,
             )
         except ForumError as exc:
             form.featured_badge.errors.append(str(exc))

@@ -67,6 +67,8 @@ class Member(UserMixin, db.Model):
     # Unread notification rows, kept by the notification services so the header costs no query.
     unread_notifications: Mapped[int] = mapped_column(default=0)
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An IANA name chosen in settings; None follows the browser on pages, UTC in e-mail.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     rank: Mapped[Rank | None] = relationship(foreign_keys=[rank_id], lazy="joined")
     fixed_rank: Mapped[Rank | None] = relationship(foreign_keys=[fixed_rank_id], lazy="joined")

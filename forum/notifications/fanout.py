@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from forum import mail
+from forum import mail, timezones
 from forum.database import utcnow, write_transaction
 from forum.extensions import db
 from forum.links import site_url
@@ -269,7 +269,7 @@ def _email_now(session: Session, event, kind: Kind, member_ids, key: str, post, 
     if not wanted:
         return
     people = session.execute(
-        select(Member.id, Member.email, Member.display_name).where(
+        select(Member.id, Member.email, Member.display_name, Member.time_zone).where(
             Member.id.in_(wanted), Member.email_confirmed_at.is_not(None)
         )
     ).all()
@@ -282,7 +282,7 @@ def _email_now(session: Session, event, kind: Kind, member_ids, key: str, post, 
         else site_url("notifications.index")
     )
     excerpt = _excerpt(post) if post is not None and kind != Kind.MODERATION else None
-    for member_id, address, name in people:
+    for member_id, address, name, time_zone in people:
         unsubscribe = site_url(
             "notifications.unsubscribe", token=unsubscribe_token(member_id, kind)
         )
@@ -291,6 +291,8 @@ def _email_now(session: Session, event, kind: Kind, member_ids, key: str, post, 
             subject=text,
             member_name=name,
             text_line=text,
+            at=event.created_at,
+            time_zone=timezones.member_zone(time_zone),
             link=link,
             post_html=excerpt[0] if excerpt else None,
             post_text=excerpt[1] if excerpt else None,
@@ -383,6 +385,7 @@ def _digest_for(member_id: int, now) -> int:
                         notification.details,
                     ),
                     "link": site_url("notifications.open", notification_id=notification.id),
+                    "at": notification.updated_at,
                 }
             )
             notification.is_emailed = True
@@ -395,6 +398,7 @@ def _digest_for(member_id: int, now) -> int:
             f"{current_app.config['MAIL_SENDER_NAME']}",
             member_name=member.display_name,
             items=items,
+            time_zone=timezones.member_zone(member.time_zone),
             unsubscribe_url=unsubscribe,
             settings_url=site_url("notifications.settings"),
         )

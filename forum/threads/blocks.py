@@ -1,7 +1,7 @@
 """Each post's rendered article, cached per worker under the data it was drawn from.
 
 The cache key is the post's page row itself (body, author card, counters, editor) plus what the
-page adds (M in "N of M", the solution mark, whether removed text shows), so a changed post,
+page adds (M in "N of M", the solution mark, whether removed text shows, the viewer's time zone), so a changed post,
 kudos, rank, badge or signature is a new key: nothing is invalidated, nothing goes stale, and
 several workers need not agree. Only the viewer's buttons are rendered per request.
 """
@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from forum.markup import stored_html
 from forum.models.member import initials
+from forum.timezones import viewer_zone
 
 ACTIONS = Markup("<!--post-actions-->")
 
@@ -32,7 +33,7 @@ class PostBlocks:
     def render(
         self, row, post_count: int, is_solution: bool, show_text: bool, actions: Markup | None
     ) -> Markup:
-        key = (row, post_count, is_solution, show_text)
+        key = (row, post_count, is_solution, show_text, viewer_zone())
         with self._lock:
             halves = self._cache.get(key)
             if halves is not None:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload, load_only, raiseload
 
-from forum import audit, markup, permissions
+from forum import audit, markup, permissions, timezones
 from forum.database import utcnow, write_transaction
 from forum.errors import EditWindowClosed, InvalidInput, NotAllowed, ThreadLocked
 from forum.extensions import db
@@ -60,7 +60,7 @@ def check_subject(subject: str) -> str:
 
 def cannot_post_reason(member: Member) -> str:
     if member.is_authenticated and member.is_suspended():
-        until = member.suspended_until.strftime("%b %d, %Y %H:%M UTC")
+        until = timezones.format_time(member.suspended_until)  # the member is the viewer
         return f"Your account is suspended until {until}: {member.suspension_reason}"
     return "Your account cannot post right now."
 

@@ -95,13 +95,16 @@ def _watch(page: Page, problems: list[str]) -> None:
 
 
 @pytest.fixture
-def new_context(request, chromium: Browser, forum: Forum) -> Iterator[Callable[[], BrowserContext]]:
-    """Open fresh browser contexts (own cookies, own storage) on the forum; closed after the test."""
+def new_context(
+    request, chromium: Browser, forum: Forum
+) -> Iterator[Callable[..., BrowserContext]]:
+    """Open fresh browser contexts (own cookies, own storage) on the forum; closed after the test.
+    Options go to Playwright's new_context (timezone_id="Asia/Tokyo", ...)."""
     problems = request.node.stash.setdefault(PROBLEMS, [])
     contexts: list[BrowserContext] = []
 
-    def open_context() -> BrowserContext:
-        context = chromium.new_context(base_url=forum.base_url)
+    def open_context(**options) -> BrowserContext:
+        context = chromium.new_context(base_url=forum.base_url, **options)
         context.on("page", lambda page: _watch(page, problems))
         contexts.append(context)
         return context

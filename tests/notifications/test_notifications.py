@@ -410,3 +410,51 @@ def test_a_reply_in_a_thread_hidden_before_the_worker_came_notifies_nobody(
     work(app)
     assert [n.kind.value for n in notifications_of(app, member)] == ["moderation"]
     assert notifications_of(app, bob) == []
+
+
+def set_time_zone(app, member_id: int, name: str) -> None:
+    with app.app_context():
+        db.session.get(Member, member_id).time_zone = name
+        db.session.commit()
+
+
+def test_notification_mail_tells_the_time_in_the_members_zone_else_utc(app, board, inbox):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from forum.models import NotificationEvent
+
+    asker = confirmed(app, "alice")
+    confirmed(app, "carol")  # mentioned, with no zone chosen
+    set_time_zone(app, asker, "Asia/Tokyo")
+    thread = make_thread(app, asker, board, subject="Times")
+    reply_as(app, make_member(app, "bob"), thread, "At what time, @carol?")
+    with app.app_context():
+        moment = datetime(2026, 12, 3, 13, 5, tzinfo=UTC)
+        db.session.execute(update(NotificationEvent).values(created_at=moment))
+        db.session.commit()
+    work(app)
+    mail = {m["To"]: m for m in notices(inbox)}
+    assert "Dec 3, 2026 10:05 PM JST" in text_part(mail["alice@example.com"])
+    assert "Dec 3, 2026 10:05 PM JST" in html_part(mail["alice@example.com"])
+    assert "Dec 3, 2026 1:05 PM UTC" in text_part(mail["carol@example.com"])
+
+
+def test_a_digest_tells_each_items_time_in_the_members_zone(app, board, inbox):
+    from forum.models import Frequency, Kind
+    from forum.notifications.fanout import send_digests
+    from forum.notifications.services import save_preferences
+
+    asker = confirmed(app, "alice")
+    set_time_zone(app, asker, "America/New_York")
+    with app.app_context():
+        save_preferences(db.session.get(Member, asker), True, {Kind.THREAD_REPLY: Frequency.DAILY})
+    thread = make_thread(app, asker, board, subject="Digest me")
+    reply_as(app, make_member(app, "bob"), thread, "one")
+    work(app)
+    with app.app_context():
+        assert send_digests() == 1
+    work(app)
+    (digest,) = notices(inbox)
+    assert re.search(r"\(\w{3} \d+, \d{4} \d+:\d\d [AP]M E[SD]T\)", text_part(digest))

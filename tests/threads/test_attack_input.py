@@ -284,8 +284,9 @@ def test_script_subject_is_shown_as_text_everywhere(app, client, member, board):
         "index": client.get("/").get_data(as_text=True),
         "reply": client.get(f"/t/{thread_id_of(url)}/reply").get_data(as_text=True),
     }
+    own_script = '<script src="/static/timezone.js" defer></script>'  # the site's only script
     for name, html in pages.items():
-        assert "<script" not in html.lower(), name
+        assert "<script" not in html.lower().replace(own_script, ""), name
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, name
     assert text_of(pages["thread"], "h1", "thread-subject") == "<script>alert(1)</script>"
     assert text_of(pages["board"], "a", "thread-link") == "<script>alert(1)</script>"
