@@ -18,7 +18,7 @@ from forum.forms import ButtonForm
 from forum.links import post_url, post_url_for_position, thread_url
 from forum.models import Board, Member, Post, Thread
 from forum.notifications import services as notifications
-from forum.threads import services
+from forum.threads import lists, services
 from forum.threads.blocks import post_blocks
 from forum.threads.forms import EditForm, ReplyForm, ThreadForm
 from forum.web import database_int, keeps_form_on_csrf_failure, page_arg
@@ -140,6 +140,43 @@ def board(slug: str):
         pages=pages,
         page_url=lambda p: url_for("threads.board", slug=board.slug, page=p if p > 1 else None),
     )
+
+
+UNANSWERED_TABS = {
+    lists.Listing.NO_REPLIES: "No replies",
+    lists.Listing.NO_SOLUTION: "No accepted solution",
+}
+
+
+def _after_arg() -> lists.Cursor | None:
+    """?after=<cursor> for a keyset-paged list (absent: its first page); nonsense is no such page."""
+    raw = request.args.get("after")
+    if raw is None:
+        return None
+    try:
+        return lists.Cursor.parse(raw)
+    except ValueError:
+        abort(404)
+
+
+def _thread_list(listing: lists.Listing, template: str, **context):
+    after = _after_arg()
+    page = lists.thread_list(listing, after=after, per_page=current_app.config["THREADS_PER_PAGE"])
+    older = page.older and url_for(request.endpoint, after=page.older.token, **request.view_args)
+    newest = after and url_for(request.endpoint, **request.view_args)
+    return render_template(template, threads=page.threads, older=older, newest=newest, **context)
+
+
+@bp.get("/latest")
+def latest():
+    return _thread_list(lists.Listing.LATEST, "threads/latest.html")
+
+
+@bp.get("/unanswered", defaults={"show": lists.Listing.NO_REPLIES.value})
+@bp.get("/unanswered/<show>")
+def unanswered(show: str):
+    listing = next((tab for tab in UNANSWERED_TABS if tab.value == show), None) or abort(404)
+    return _thread_list(listing, "threads/unanswered.html", tab=listing, tabs=UNANSWERED_TABS)
 
 
 @bp.get("/t/<int:thread_id>")
