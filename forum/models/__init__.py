@@ -1,6 +1,7 @@
 """The forum's tables, one module per aggregate."""
 
 from forum.models.board import Board
+from forum.models.draft import Draft
 from forum.models.member import Member, MemberSession, Role
 from forum.models.moderation import AuditEntry, Report, ReportStatus
 from forum.models.notification import (
@@ -25,6 +26,7 @@ __all__ = [
     "AuditEntry",
     "Badge",
     "Board",
+    "Draft",
     "EmailPreference",
     "EventKind",
     "Frequency",

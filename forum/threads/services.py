@@ -21,6 +21,7 @@ from forum.models import Badge, Board, EventKind, Kudos, Member, Post, Rank, Thr
 from forum.notifications import services as notifications
 from forum.reputation.services import refresh_rank
 from forum.text import slugify, storable
+from forum.threads import drafts
 
 REPLY_PREFIX = "Re: "
 MAX_SUBJECT = 200
@@ -127,12 +128,13 @@ def _posted(
 def create_thread(
     author: Member, board: Board, subject: str, body: str, *, at: datetime | None = None
 ) -> Thread:
-    """Open a thread with its first post."""
+    """Open a thread with its first post; the author's draft for the board goes with it."""
     check_can_post(author)
     subject, content = check_subject(subject), _content(author, body, at)
     board_id = board.id
     with write_transaction() as session:
         thread = add_thread(session, board_id=board_id, subject=subject, content=content)
+        drafts.clear(session, member_id=content.author_id, board_id=board_id)
         _posted(session, content, thread.id, thread.last_post_id, "started a thread", counted=True)
     return thread
 
@@ -175,12 +177,14 @@ def add_thread(
 
 
 def reply(author: Member, thread: Thread, body: str, *, at: datetime | None = None) -> Post:
-    """Add a reply at the next position; the thread row's counter hands out positions atomically."""
+    """Add a reply at the next position (the thread row's counter hands out positions
+    atomically); the author's draft of it goes in the same transaction."""
     check_can_reply(author, thread)
     content = _content(author, body, at)
     thread_id = thread.id
     with write_transaction() as session:
         post, visible = add_reply(session, thread_id=thread_id, content=content)
+        drafts.clear(session, member_id=content.author_id, thread_id=thread_id)
         _posted(session, content, thread_id, post.id, "replied", counted=visible)
     return post
 
