@@ -284,7 +284,8 @@ def test_script_subject_is_shown_as_text_everywhere(app, client, member, board):
         "reply": client.get(f"/t/{thread_id_of(url)}/reply").get_data(as_text=True),
     }
     for name, html in pages.items():
-        assert "<script" not in html.lower(), name
+        scripts = re.findall(r"<script[^>]*>", html, flags=re.IGNORECASE)
+        assert set(scripts) <= {'<script src="/static/drafts.js" defer>'}, name  # the site's own
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, name
     assert text_of(pages["thread"], "h1", "thread-subject") == "<script>alert(1)</script>"
     assert text_of(pages["board"], "a", "thread-link") == "<script>alert(1)</script>"
