@@ -267,17 +267,7 @@ def new_thread():
     _refuse_unless(services.check_can_post, current_user)
     boards = lookups.boards_in_order()
     form = _with_boards(ThreadForm(), boards)
-    draft = None
-    if request.method == "GET":
-        chosen = next((b for b in boards if b.slug == request.args.get("board")), None)
-        draft = (
-            drafts.draft_for(current_user, board=chosen)
-            if chosen
-            else drafts.latest_thread_draft(current_user)
-        )
-        form.board.data = draft.board_id if draft else chosen and chosen.id
-        if draft:
-            form.subject.data, form.body.data = draft.subject, draft.body
+    draft = _fill_from_draft(form, boards) if request.method == "GET" else None
 
     def submit():
         board = db.session.get(Board, form.board.data)
@@ -285,6 +275,20 @@ def new_thread():
         return redirect(thread_url(thread))
 
     return _compose(form, submit, "threads/new_thread.html", draft=draft)
+
+
+def _fill_from_draft(form, boards: list[Board]):
+    """Open the new-thread form on the board ?board= names, holding the member's draft for it;
+    a bare /new opens their latest draft, on its board. Returns the draft (or None)."""
+    chosen = next((b for b in boards if b.slug == request.args.get("board")), None)
+    if chosen:
+        draft = drafts.draft_for(current_user, board=chosen)
+    else:
+        draft = drafts.latest_thread_draft(current_user)
+    form.board.data = draft.board_id if draft else chosen and chosen.id
+    if draft:
+        form.subject.data, form.body.data = draft.subject, draft.body
+    return draft
 
 
 def _with_boards(form, boards: list[Board]):
