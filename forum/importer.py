@@ -21,7 +21,7 @@ from forum.errors import InvalidInput
 from forum.models import Badge, Board, Member, MemberBadge, Post, Rank, RankChange, Thread
 from forum.names import free_slug
 from forum.reputation.services import FIXED_AT_IMPORT, refresh_rank
-from forum.threads.services import MAX_SUBJECT, Draft, add_reply, add_thread, render_body
+from forum.threads.services import MAX_SUBJECT, PostContent, add_reply, add_thread, render_body
 
 LEADING_RE = re.compile(r"^\s*(re\s*:\s*)+", re.IGNORECASE)
 BATCH_SIZE = 500
@@ -273,9 +273,9 @@ class Importer:
         counted = True
         if thread_id is None:
             subject = " ".join(thread_subject(subject).split())[:MAX_SUBJECT]
-            draft = Draft(author_id, body, render_body(body), at)
+            content = PostContent(author_id, body, render_body(body), at)
             thread = add_thread(
-                session, board_id=board_id, subject=subject, draft=draft, import_key=thread_key
+                session, board_id=board_id, subject=subject, content=content, import_key=thread_key
             )
             self.threads[key] = thread.id
             self.existing_posts[thread.id] = {(author_id, at)}
@@ -287,8 +287,8 @@ class Importer:
                 self.report.posts_already_there += 1
                 return
             # not counted in a thread hidden since the last import: its posts are in no count
-            draft = Draft(author_id, body, render_body(body), at)
-            _, counted = add_reply(session, thread_id=thread_id, draft=draft)
+            content = PostContent(author_id, body, render_body(body), at)
+            _, counted = add_reply(session, thread_id=thread_id, content=content)
             seen.add((author_id, at))
         if counted:
             self.post_counts[author_id] = self.post_counts.get(author_id, 0) + 1

@@ -13,6 +13,12 @@ CSRF_RE = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
 )
 
+# The site's own static scripts (the CSP allows no other kind): any other script tag is injected.
+SITE_SCRIPTS = {
+    '<script src="/static/timezone.js" defer>',
+    '<script src="/static/drafts.js" defer>',
+}
+
 
 def csrf_token(client: FlaskClient, page: str = "/login") -> str:
     """The CSRF token of the client's session, read from a real form (a logged-in member asking

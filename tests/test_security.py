@@ -364,7 +364,16 @@ def test_script_audit_catches_what_it_looks_for():
     ]
 
 
-ANONYMOUS_PAGES = ["/", "/login", "/register", "/b/freelancers", "/search?q=start", "/no/such/page"]
+ANONYMOUS_PAGES = [
+    "/",
+    "/login",
+    "/register",
+    "/b/freelancers",
+    "/latest",
+    "/unanswered",
+    "/search?q=start",
+    "/no/such/page",
+]
 MEMBER_PAGES = ["/", "/new", "/members/alice", "/settings/password", "/b/freelancers"]
 
 

@@ -64,6 +64,12 @@ def _threads():
     return services
 
 
+def _drafts():
+    from forum.threads import drafts
+
+    return drafts
+
+
 def _moderation():
     from forum.moderation import services
 
@@ -121,6 +127,8 @@ SERVICES: dict[str, Callable[[World], object]] = {
     ),
     "reply": lambda w: _threads().reply(w.member("bob"), w.thread(), "An answer"),
     "edit post": lambda w: _threads().edit_post(w.member("alice"), w.post(1), "Edited", "New"),
+    "save draft": lambda w: _drafts().save_draft(w.member("bob"), thread=w.thread(), body="Hm"),
+    "discard draft": lambda w: _drafts().discard_draft(w.member("alice"), board=w.board()),
     "remove post": lambda w: _threads().set_removed(w.member("maude"), w.post(2), True, "spam"),
     "remove opening post": lambda w: _threads().set_removed(w.member("maude"), w.post(1), True),
     "give kudos": lambda w: _threads().give_kudos(w.member("alice"), w.post(2)),

@@ -1,6 +1,7 @@
 """The forum's tables, one module per aggregate."""
 
 from forum.models.board import Board, BoardOldSlug
+from forum.models.draft import Draft
 from forum.models.member import Member, MemberSession, Role
 from forum.models.moderation import AuditEntry, Report, ReportStatus
 from forum.models.notification import (
@@ -26,6 +27,7 @@ __all__ = [
     "Badge",
     "Board",
     "BoardOldSlug",
+    "Draft",
     "EmailPreference",
     "EventKind",
     "Frequency",

@@ -19,6 +19,11 @@ class Thread(db.Model):
     __tablename__ = "threads"
     __table_args__ = (
         Index("ix_threads_board_listing", "board_id", "is_pinned", "last_posted_at"),
+        # The cross-board lists (forum/threads/lists.py) walk these newest first, a keyset page
+        # at a time; the leading equality columns are the lists' filters.
+        Index("ix_threads_latest", "is_hidden", "last_posted_at", "id"),
+        Index("ix_threads_no_replies", "is_hidden", "post_count", "last_posted_at", "id"),
+        Index("ix_threads_no_solution", "is_hidden", "solution_post_id", "last_posted_at", "id"),
         UniqueConstraint("board_id", "import_key"),
     )
 

@@ -21,6 +21,7 @@ from forum.models import Badge, Board, EventKind, Kudos, Member, Post, Rank, Thr
 from forum.notifications import services as notifications
 from forum.reputation.services import refresh_rank
 from forum.text import slugify, storable
+from forum.threads import drafts
 
 REPLY_PREFIX = "Re: "
 MAX_SUBJECT = 200
@@ -82,7 +83,7 @@ def check_can_reply(member: Member, thread: Thread) -> None:
 
 
 @dataclass(frozen=True)
-class Draft:
+class PostContent:
     """A post's checked and rendered content, before it has a place in a thread."""
 
     author_id: int
@@ -102,54 +103,64 @@ class Draft:
         )
 
 
-def _draft(author: Member, body: str, at: datetime | None) -> Draft:
+def _content(author: Member, body: str, at: datetime | None) -> PostContent:
     body = check_body(body)
-    return Draft(author.id, body, render_body(body), at or utcnow())
+    return PostContent(author.id, body, render_body(body), at or utcnow())
 
 
 def _posted(
-    session: Session, draft: Draft, thread_id: int, post_id: int, cause: str, counted: bool
+    session: Session, content: PostContent, thread_id: int, post_id: int, cause: str, counted: bool
 ) -> None:
     """What follows every new post: the author watches the thread, and a visible post counts
     toward their rank and may notify the thread's watchers."""
-    notifications.watch_on_posting(session, draft.author_id, thread_id)
+    notifications.watch_on_posting(session, content.author_id, thread_id)
     if counted:
-        _count_post(session, draft.author_id, +1, cause)
+        _count_post(session, content.author_id, +1, cause)
         notifications.record(
-            session, EventKind.POST, actor_id=draft.author_id, thread_id=thread_id, post_id=post_id
+            session,
+            EventKind.POST,
+            actor_id=content.author_id,
+            thread_id=thread_id,
+            post_id=post_id,
         )
 
 
 def create_thread(
     author: Member, board: Board, subject: str, body: str, *, at: datetime | None = None
 ) -> Thread:
-    """Open a thread with its first post."""
+    """Open a thread with its first post; the author's draft for the board goes with it."""
     check_can_post(author)
-    subject, draft = check_subject(subject), _draft(author, body, at)
+    subject, content = check_subject(subject), _content(author, body, at)
     board_id = board.id
     with write_transaction() as session:
-        thread = add_thread(session, board_id=board_id, subject=subject, draft=draft)
-        _posted(session, draft, thread.id, thread.last_post_id, "started a thread", counted=True)
+        thread = add_thread(session, board_id=board_id, subject=subject, content=content)
+        drafts.clear(session, member_id=content.author_id, board_id=board_id)
+        _posted(session, content, thread.id, thread.last_post_id, "started a thread", counted=True)
     return thread
 
 
 def add_thread(
-    session: Session, *, board_id: int, subject: str, draft: Draft, import_key: str | None = None
+    session: Session,
+    *,
+    board_id: int,
+    subject: str,
+    content: PostContent,
+    import_key: str | None = None,
 ) -> Thread:
     """Insert a thread and its opening post, keeping the board's counters (not the author's)."""
     thread = Thread(
         board_id=board_id,
-        author_id=draft.author_id,
+        author_id=content.author_id,
         subject=subject,
         slug=slugify(subject),
         post_count=1,
-        last_posted_at=draft.at,
-        created_at=draft.at,
+        last_posted_at=content.at,
+        created_at=content.at,
         import_key=import_key,
     )
     session.add(thread)
     session.flush()
-    post = draft.as_post(thread.id, 1, subject)
+    post = content.as_post(thread.id, 1, subject)
     session.add(post)
     session.flush()
     thread.last_post_id = post.id
@@ -166,17 +177,19 @@ def add_thread(
 
 
 def reply(author: Member, thread: Thread, body: str, *, at: datetime | None = None) -> Post:
-    """Add a reply at the next position; the thread row's counter hands out positions atomically."""
+    """Add a reply at the next position (the thread row's counter hands out positions
+    atomically); the author's draft of it goes in the same transaction."""
     check_can_reply(author, thread)
-    draft = _draft(author, body, at)
+    content = _content(author, body, at)
     thread_id = thread.id
     with write_transaction() as session:
-        post, visible = add_reply(session, thread_id=thread_id, draft=draft)
-        _posted(session, draft, thread_id, post.id, "replied", counted=visible)
+        post, visible = add_reply(session, thread_id=thread_id, content=content)
+        drafts.clear(session, member_id=content.author_id, thread_id=thread_id)
+        _posted(session, content, thread_id, post.id, "replied", counted=visible)
     return post
 
 
-def add_reply(session: Session, *, thread_id: int, draft: Draft) -> tuple[Post, bool]:
+def add_reply(session: Session, *, thread_id: int, content: PostContent) -> tuple[Post, bool]:
     """Insert a reply at the next position, keeping thread and board counters (not the author's).
 
     Also says whether the reply is visible: a moderator may reply in a hidden thread (and an
@@ -186,10 +199,10 @@ def add_reply(session: Session, *, thread_id: int, draft: Draft) -> tuple[Post, 
     position, subject, board_id, hidden = session.execute(
         update(Thread)
         .where(Thread.id == thread_id)
-        .values(post_count=Thread.post_count + 1, last_posted_at=draft.at)
+        .values(post_count=Thread.post_count + 1, last_posted_at=content.at)
         .returning(Thread.post_count, Thread.subject, Thread.board_id, Thread.is_hidden)
     ).one()
-    post = draft.as_post(thread_id, position, reply_subject(subject))
+    post = content.as_post(thread_id, position, reply_subject(subject))
     session.add(post)
     session.flush()
     session.execute(update(Thread).where(Thread.id == thread_id).values(last_post_id=post.id))

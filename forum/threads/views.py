@@ -18,9 +18,9 @@ from forum.forms import ButtonForm
 from forum.links import post_url, post_url_for_position, thread_url
 from forum.models import Board, Member, Post, Thread
 from forum.notifications import services as notifications
-from forum.threads import services
+from forum.threads import drafts, lists, services
 from forum.threads.blocks import post_blocks
-from forum.threads.forms import EditForm, ReplyForm, ThreadForm
+from forum.threads.forms import EditForm, ReplyDraftForm, ReplyForm, ThreadDraftForm, ThreadForm
 from forum.web import database_int, keeps_form_on_csrf_failure, page_arg
 
 bp = Blueprint("threads", __name__)
@@ -145,6 +145,43 @@ def board(slug: str):
     )
 
 
+UNANSWERED_TABS = {
+    lists.Listing.NO_REPLIES: "No replies",
+    lists.Listing.NO_SOLUTION: "No accepted solution",
+}
+
+
+def _after_arg() -> lists.Cursor | None:
+    """?after=<cursor> for a keyset-paged list (absent: its first page); nonsense is no such page."""
+    raw = request.args.get("after")
+    if raw is None:
+        return None
+    try:
+        return lists.Cursor.parse(raw)
+    except ValueError:
+        abort(404)
+
+
+def _thread_list(listing: lists.Listing, template: str, **context):
+    after = _after_arg()
+    page = lists.thread_list(listing, after=after, per_page=current_app.config["THREADS_PER_PAGE"])
+    older = page.older and url_for(request.endpoint, after=page.older.token, **request.view_args)
+    newest = after and url_for(request.endpoint, **request.view_args)
+    return render_template(template, threads=page.threads, older=older, newest=newest, **context)
+
+
+@bp.get("/latest")
+def latest():
+    return _thread_list(lists.Listing.LATEST, "threads/latest.html")
+
+
+@bp.get("/unanswered", defaults={"show": lists.Listing.NO_REPLIES.value})
+@bp.get("/unanswered/<show>")
+def unanswered(show: str):
+    listing = next((tab for tab in UNANSWERED_TABS if tab.value == show), None) or abort(404)
+    return _thread_list(listing, "threads/unanswered.html", tab=listing, tabs=UNANSWERED_TABS)
+
+
 @bp.get("/t/<int:thread_id>")
 @bp.get("/t/<int:thread_id>-<slug>")
 def thread(thread_id: int, slug: str | None = None):
@@ -174,6 +211,8 @@ def thread(thread_id: int, slug: str | None = None):
     if page > pages:
         abort(404)
     can_moderate = permissions.can_moderate(current_user)
+    can_reply = permissions.can_reply(current_user, thread)
+    draft = drafts.draft_for(current_user, thread=thread) if can_reply else None
     rows = services.thread_page(thread, page, per_page)
     first_unread = None
     if state is not None and state.last_read and state.last_read < thread.post_count:
@@ -188,8 +227,9 @@ def thread(thread_id: int, slug: str | None = None):
         page=page,
         pages=pages,
         page_url=lambda p: thread_url(thread, p),
-        can_reply=permissions.can_reply(current_user, thread),
-        reply_form=ReplyForm() if current_user.is_authenticated else None,
+        can_reply=can_reply,
+        reply_form=ReplyForm(body=draft.body if draft else None) if can_reply else None,
+        draft=draft,
         can_moderate=can_moderate,
         post_link=post_url,
     )
@@ -229,17 +269,35 @@ def _compose(form, submit, template: str, **context):
 def new_thread():
     _refuse_unless(services.check_can_post, current_user)
     boards = lookups.boards_in_order()
-    form = ThreadForm()
-    form.board.choices = [SelectChoice(b.id, b.name) for b in boards]
-    if request.method == "GET" and (chosen := request.args.get("board")):
-        form.board.data = next((b.id for b in boards if b.slug == chosen), None)
+    form = _with_boards(ThreadForm(), boards)
+    draft = _fill_from_draft(form, boards) if request.method == "GET" else None
 
     def submit():
         board = db.session.get(Board, form.board.data)
         thread = services.create_thread(current_user, board, form.subject.data, form.body.data)
         return redirect(thread_url(thread))
 
-    return _compose(form, submit, "threads/new_thread.html")
+    return _compose(form, submit, "threads/new_thread.html", draft=draft)
+
+
+def _fill_from_draft(form, boards: list[Board]):
+    """Open the new-thread form on the board ?board= names, holding the member's draft for it;
+    a bare /new opens their latest draft, on its board. Returns the draft (or None)."""
+    chosen = next((b for b in boards if b.slug == request.args.get("board")), None)
+    if chosen:
+        draft = drafts.draft_for(current_user, board=chosen)
+    else:
+        draft = drafts.latest_thread_draft(current_user)
+    form.board.data = draft.board_id if draft else chosen and chosen.id
+    if draft:
+        form.subject.data, form.body.data = draft.subject, draft.body
+    return draft
+
+
+def _with_boards(form, boards: list[Board]):
+    """A new-thread form whose board menu lists these boards."""
+    form.board.choices = [SelectChoice(b.id, b.name) for b in boards]
+    return form
 
 
 @bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])
@@ -250,14 +308,110 @@ def reply(thread_id: int):
     thread = _visible_thread(thread_id)
     _refuse_unless(services.check_can_reply, current_user, thread)
     form = ReplyForm()
-    if request.method == "GET" and (quoted_id := request.args.get("quote", type=database_int)):
-        form.body.data = services.quote_text(thread, quoted_id)
+    draft = None
+    if request.method == "GET":
+        draft = drafts.draft_for(current_user, thread=thread)
+        quoted_id = request.args.get("quote", type=database_int)
+        quote = services.quote_text(thread, quoted_id) if quoted_id else ""
+        form.body.data = "\n\n".join(text for text in (draft and draft.body, quote) if text)
     return _compose(
         form,
         lambda: redirect(post_url(services.reply(current_user, thread, form.body.data))),
         "threads/reply.html",
         thread=thread,
+        draft=draft,
     )
+
+
+limit_draft_saves = limiter.limit(
+    "30/minute", error_message="Drafts are saved at most 30 times a minute."
+)
+
+
+def _wants_json() -> bool:
+    """The script's autosave asks for JSON; the Save draft button is a plain form submission."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _save_draft(form, save, page):
+    """The draft endpoints' flow: save() keeps the draft and returns where the form is, for the
+    button's redirect; page() shows the form again with what was wrong. The script gets JSON."""
+    if form.validate_on_submit():
+        try:
+            back_to = save()
+        except ForumError as exc:
+            abort(403, str(exc))
+        if _wants_json():
+            return {"saved": True, "message": f"Draft saved at {utcnow():%H:%M} UTC."}
+        flash("Your draft is saved.", "success")
+        return redirect(back_to)
+    if _wants_json():
+        if form.csrf_token.errors:
+            return {"saved": False, "error": "This page has expired: reload it to go on."}, 400
+        problems = [message for messages in form.errors.values() for message in messages]
+        return {"saved": False, "error": " ".join(problems)}, 400
+    return page(), 400
+
+
+@bp.post("/t/<int:thread_id>/draft")
+@keeps_form_on_csrf_failure
+@login_required
+@limit_draft_saves
+def save_reply_draft(thread_id: int):
+    thread = _visible_thread(thread_id)
+    form = ReplyDraftForm()
+
+    def save():
+        drafts.save_draft(current_user, thread=thread, body=form.body.data)
+        return url_for("threads.reply", thread_id=thread.id)
+
+    return _save_draft(
+        form, save, lambda: render_template("threads/reply.html", form=form, thread=thread)
+    )
+
+
+@bp.post("/new/draft")
+@keeps_form_on_csrf_failure
+@login_required
+@limit_draft_saves
+def save_thread_draft():
+    boards = lookups.boards_in_order()
+    form = _with_boards(ThreadDraftForm(), boards)
+
+    def save():
+        board = next(b for b in boards if b.id == form.board.data)
+        drafts.save_draft(current_user, board=board, subject=form.subject.data, body=form.body.data)
+        return url_for("threads.new_thread", board=board.slug)
+
+    return _save_draft(form, save, lambda: render_template("threads/new_thread.html", form=form))
+
+
+def _discard_draft(back_to: str, **which):
+    """Discard a draft from its form's button, then show the form (empty) again."""
+    if not ButtonForm().validate_on_submit():
+        flash("That form had expired; please try again.", "warning")
+    else:
+        drafts.discard_draft(current_user, **which)
+        flash("Your draft is discarded.", "success")
+    return redirect(back_to)
+
+
+@bp.post("/t/<int:thread_id>/draft/discard")
+@keeps_form_on_csrf_failure
+@login_required
+def discard_reply_draft(thread_id: int):
+    thread = _visible_thread(thread_id)
+    return _discard_draft(thread_url(thread), thread=thread)
+
+
+@bp.post("/new/draft/discard")
+@keeps_form_on_csrf_failure
+@login_required
+def discard_thread_draft():
+    """The draft of the board chosen in the form (a draft is kept per board)."""
+    board_id = request.form.get("board", type=database_int)
+    board = (db.session.get(Board, board_id) if board_id else None) or abort(404)
+    return _discard_draft(url_for("threads.new_thread", board=board.slug), board=board)
 
 
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])

@@ -83,6 +83,16 @@ def new_thread(page: Page) -> None:
     page.get_by_role("link", name="Ask a question").click()
 
 
+def unanswered(page: Page) -> None:
+    """The cross-board list with its tabs, reached from the header."""
+    page.goto("/")
+    banner(page).get_by_role("link", name="Unanswered").click()
+    page.get_by_role("link", name="No accepted solution").click()
+    expect(page.get_by_role("link", name="No accepted solution")).to_have_attribute(
+        "aria-current", "page"
+    )
+
+
 def login_page(page: Page) -> None:
     page.goto("/")
     banner(page).get_by_role("link", name="Log in").click()
@@ -96,6 +106,7 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "search-results": search_results,
     "profile": profile,
     "new-thread": new_thread,
+    "unanswered": unanswered,
     "login": login_page,
 }
 

@@ -17,6 +17,7 @@ from forum.extensions import db
 from forum.models import (
     Badge,
     Board,
+    Draft,
     EmailPreference,
     Kind,
     Kudos,
@@ -120,6 +121,15 @@ def retire_badge(app, world):
         db.session.commit()
 
 
+def drafts_for_everyone(app, world):
+    """A reply draft on thread 1 and a new-thread draft on board 1 for every member."""
+    with app.app_context():
+        for member_id in db.session.scalars(select(Member.id)):
+            db.session.add(Draft(member_id=member_id, thread_id=world.thread, body="draft"))
+            db.session.add(Draft(member_id=member_id, board_id=world.board, body="draft"))
+        db.session.commit()
+
+
 def thread_state():
     thread = db.session.get(Thread, 1)
     return (
@@ -164,6 +174,16 @@ CASES = {
         {"board": 1, "subject": "A new question", "body": "Body text"},
     ),
     "reply": Case("/t/1/reply", MEMBERS, count(Post), {"body": "A reply"}),
+    "save reply draft": Case("/t/1/draft", MEMBERS, count(Draft), {"body": "Half a reply"}),
+    "discard reply draft": Case(
+        "/t/1/draft/discard", MEMBERS, count(Draft), setup=drafts_for_everyone
+    ),
+    "save new-thread draft": Case(
+        "/new/draft", MEMBERS, count(Draft), {"board": 1, "subject": "Half", "body": ""}
+    ),
+    "discard new-thread draft": Case(
+        "/new/draft/discard", MEMBERS, count(Draft), {"board": 1}, setup=drafts_for_everyone
+    ),
     "edit opening post": Case(
         "/p/1/edit",
         ("owner", *MODERATORS),

@@ -219,7 +219,10 @@ def test_thread_page_offers_members_the_quick_reply_form(client, thread, other_m
     login(client, "bob")
     html = client.get(f"/t/{thread}-how-do-i-start").get_data(as_text=True)
     form = re.search(r'<section class="quick-reply".*?</section>', html, flags=re.S)[0]
-    assert f'<form action="/t/{thread}/reply" method="post">' in form
+    assert (
+        f'<form action="/t/{thread}/reply" method="post" data-draft-url="/t/{thread}/draft">'
+        in form
+    )
     assert 'name="csrf_token"' in form
     assert '<textarea id="body" name="body"' in form
 
