@@ -1,4 +1,5 @@
-"""Layout in a real browser: every main page fits a 360 px phone."""
+"""Layout in a real browser: every main page fits a 360 px phone, and every form control wears the
+site's own style rather than the browser's."""
 
 from __future__ import annotations
 
@@ -267,3 +268,126 @@ def test_page_fits_a_360_px_screen_without_scrolling_sideways(page: Page, site: 
         f"{page.url} is {width} px wide on a {viewport} px screen; too wide: "
         + ", ".join(page.evaluate(WIDE_ELEMENTS))
     )
+
+
+# ---- form controls -------------------------------------------------------------------------------
+
+TEXT_LOOK = [  # what makes a text box look like the site's: its frame, its spacing, its lettering
+    *(
+        f"border-{side}-{part}"
+        for side in ("top", "right", "bottom", "left")
+        for part in ("width", "style", "color")
+    ),
+    "border-top-left-radius",
+    *(f"padding-{side}" for side in ("top", "right", "bottom", "left")),
+    "font-family",
+    "font-size",
+    "font-weight",
+    "line-height",
+    "color",
+    "background-color",
+    "box-sizing",
+]
+BUTTON_LOOK = [
+    "border-top-width",
+    "border-top-left-radius",
+    *(f"padding-{side}" for side in ("top", "right", "bottom", "left")),
+    "font-family",
+    "font-size",
+    "font-weight",
+    "line-height",
+    "cursor",
+]
+SELECT_LOOK = [p for p in TEXT_LOOK if p != "line-height"]
+CHOICE_LOOK = ["accent-color", "width", "height"]
+CONTROLS = """(looks) => [...document.querySelectorAll(
+    "input:not([type=hidden]), select, textarea, button:not(.link-button), a.button")]
+  .filter(e => e.getClientRects().length > 0)
+  .map(e => {
+    const style = getComputedStyle(e);
+    const kind = e.tagName === "INPUT" ? e.type : e.tagName === "A" ? "link-button" : e.tagName.toLowerCase();
+    return {
+      kind,
+      name: e.labels?.[0]?.textContent.trim() || e.getAttribute("aria-label")
+        || (e.tagName === "INPUT" && e.value) || e.textContent.trim(),
+      look: Object.fromEntries(looks.map(p => [p, style.getPropertyValue(p)])),
+      height: e.getBoundingClientRect().height,
+    };
+  })"""
+BUTTON_KINDS = {"submit", "button", "reset", "link-button"}
+CHOICE_KINDS = {"checkbox", "radio"}
+
+
+def controls(page: Page) -> list[dict]:
+    """Every visible control on the page: its kind (an input's type, or the tag), name and look."""
+    return page.evaluate(CONTROLS, sorted({*TEXT_LOOK, *BUTTON_LOOK, *CHOICE_LOOK}))
+
+
+def site_looks(page: Page) -> dict:
+    """The site's own text box, button and checkbox, as the log-in page draws them."""
+    page.goto("/login")
+    by_name = {c["name"]: c for c in controls(page)}
+    return {
+        "text": by_name["Handle"]["look"],
+        "text height": by_name["Handle"]["height"],
+        "button": by_name["Log in"]["look"],
+        "choice": by_name["Remember me"]["look"],
+    }
+
+
+def differences(control: dict, expected: dict[str, str], looks: list[str]) -> list[str]:
+    return [
+        f"{control['kind']} “{control['name']}”: {p} is {control['look'][p]}, not {expected[p]}"
+        for p in looks
+        if control["look"][p] != expected[p]
+    ]
+
+
+# Pages with form controls, and the kinds each must show (so the test cannot quietly lose one).
+FORMS: dict[str, tuple[Callable[[Page, Site], None], set[str]]] = {
+    "register": (PAGES["register"], {"text", "email", "password", "search", "submit"}),
+    "login": (PAGES["login"], {"text", "password", "checkbox", "submit"}),
+    "new-thread": (PAGES["new-thread"], {"select", "text", "textarea", "submit"}),
+    "search": (PAGES["search-corrected"], {"search", "select", "button"}),
+    "thread-moderator": (PAGES["thread-long-moderator"], {"select", "textarea", "submit"}),
+    "settings": (PAGES["settings"], {"text", "textarea", "select"}),
+    "notification-settings": (PAGES["notification-settings"], {"checkbox", "radio"}),
+    "profile-moderator": (PAGES["profile-moderator"], {"select", "number", "text"}),
+    "mod-ranks": (PAGES["mod-ranks"], {"text", "number"}),
+    "mod-badges": (PAGES["mod-badges"], {"text", "link-button"}),
+    "mod-badge-new": (
+        PAGES["mod-badge-new"],
+        {"text", "textarea", "select", "checkbox", "number"},
+    ),
+}
+
+
+@pytest.mark.parametrize(("open_page", "kinds"), FORMS.values(), ids=FORMS.keys())
+def test_every_form_control_wears_the_sites_text_input_style(
+    page: Page, site: Site, open_page, kinds
+):
+    looks = site_looks(page)
+    open_page(page, site)
+
+    found = controls(page)
+    problems = []
+    for control in found:
+        if control["kind"] in BUTTON_KINDS:
+            problems += differences(control, looks["button"], BUTTON_LOOK)
+        elif control["kind"] in CHOICE_KINDS:
+            problems += differences(control, looks["choice"], CHOICE_LOOK)
+            if control["look"]["accent-color"] != looks["button"]["background-color"]:
+                problems.append(
+                    f"{control['kind']} “{control['name']}” is not in the site's accent"
+                )
+        elif control["kind"] == "select":  # Chromium fixes a select's line-height: match the height
+            problems += differences(control, looks["text"], SELECT_LOOK)
+            if abs(control["height"] - looks["text height"]) > 0.5:
+                problems.append(f"select “{control['name']}” is {control['height']} px high")
+        else:
+            problems += differences(control, looks["text"], TEXT_LOOK)
+
+    assert kinds <= {c["kind"] for c in found}, (
+        f"{page.url} lacks {kinds - {c['kind'] for c in found}}"
+    )
+    assert not problems, f"on {page.url}:\n  " + "\n  ".join(problems)
