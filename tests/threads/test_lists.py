@@ -71,10 +71,10 @@ def test_latest_lists_threads_of_every_board_newest_activity_first(
     ]
     first, *_, last = rows(html)
     assert "by Alice A" in first and ">Freelancers</a>" in first
-    assert "<td>1</td>" in first and re.search(
+    assert '<td class="count" data-label="Replies">1</td>' in first and re.search(
         r"</time></a>\s*<span class=\"meta\">by Bob B", first
     )
-    assert ">Clients</a>" in last and "<td>0</td>" in last
+    assert ">Clients</a>" in last and 'data-label="Replies">0</td>' in last
 
 
 def test_unanswered_lists_only_threads_nobody_has_replied_to(app, client, member, board):

@@ -161,7 +161,7 @@ def test_removing_the_opening_post_hides_the_thread(app, client, member, moderat
 def test_board_list_shows_counts_and_latest_post(client, demo):
     html = client.get("/").get_data(as_text=True)
     assert ">Freelancers</a>" in html
-    assert "<td>1</td>" in html and "<td>6</td>" in html
+    assert 'data-label="Threads">1</td>' in html and 'data-label="Posts">6</td>' in html
     assert "by Philip D" in html
 
 
@@ -176,7 +176,9 @@ def test_board_page_lists_pinned_threads_first_with_reply_counts(app, client, me
         db.session.commit()
     html = client.get("/b/freelancers").get_data(as_text=True)
     assert html.index("Pinned rules") < html.index("Newer question")
-    assert re.search(r"Pinned rules</a>.*?</td>\s*<td>3</td>", html, flags=re.S)
+    assert re.search(
+        r'Pinned rules</a>.*?</td>\s*<td [^>]*data-label="Replies">3</td>', html, flags=re.S
+    )
 
 
 def test_cached_post_blocks_follow_a_change_of_the_authors_rank_at_once(app, client, member, board):
