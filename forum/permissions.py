@@ -47,3 +47,10 @@ def can_accept_solution(member: Member | None, thread: Thread) -> bool:
     if can_moderate(member):
         return True
     return can_post(member) and thread.author_id == member.id
+
+
+def can_see_history(member: Member | None, post: Post) -> bool:
+    """A post's edit history is its author's and the moderators' (removed posts included)."""
+    return can_moderate(member) or (
+        member is not None and member.is_authenticated and post.author_id == member.id
+    )

@@ -20,7 +20,7 @@ from forum.models.notification import (
 )
 from forum.models.reputation import Badge, MemberBadge, Rank, RankChange
 from forum.models.search import IndexOutbox, SearchMiss
-from forum.models.thread import Kudos, Post, Thread
+from forum.models.thread import Kudos, Post, PostRevision, Thread
 
 __all__ = [
     "AuditEntry",
@@ -43,6 +43,7 @@ __all__ = [
     "Notification",
     "NotificationEvent",
     "Post",
+    "PostRevision",
     "Rank",
     "RankChange",
     "Report",

@@ -99,3 +99,23 @@ class Kudos(db.Model):
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PostRevision(db.Model):
+    """A version of a post that an edit replaced (the current one lives on the post): kept for
+    its author and moderators, removed posts included."""
+
+    __tablename__ = "post_revisions"
+    __table_args__ = (UniqueConstraint("post_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    number: Mapped[int]  # 1 is the post as first written
+    subject: Mapped[str] = mapped_column(String(210))
+    body_source: Mapped[str] = mapped_column(Text)
+    written_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    written_by: Mapped[Member | None] = relationship()

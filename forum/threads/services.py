@@ -21,7 +21,7 @@ from forum.models import Badge, Board, EventKind, Kudos, Member, Post, Rank, Thr
 from forum.notifications import services as notifications
 from forum.reputation.services import refresh_rank
 from forum.text import slugify, storable
-from forum.threads import drafts
+from forum.threads import drafts, history
 
 REPLY_PREFIX = "Re: "
 MAX_SUBJECT = 200
@@ -240,7 +240,8 @@ def edit_post(editor: Member, post: Post, body: str, subject: str | None = None)
     new_subject = check_subject(subject) if subject is not None and post.position == 1 else None
     editor_id, post_id = editor.id, post.id
     with write_transaction() as session:
-        post = session.get(Post, post_id)
+        post = session.get(Post, post_id, with_for_update=True, populate_existing=True)
+        history.keep_revision(session, post)
         post.body_source, post.body_html = body, html
         post.edited_at, post.edited_by_id = utcnow(), editor_id
         if new_subject and new_subject != post.thread.subject:

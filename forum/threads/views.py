@@ -18,7 +18,7 @@ from forum.forms import ButtonForm
 from forum.links import post_url, post_url_for_position, thread_url
 from forum.models import Board, Member, Post, Thread
 from forum.notifications import services as notifications
-from forum.threads import drafts, lists, services
+from forum.threads import drafts, history, lists, services
 from forum.threads.blocks import post_blocks
 from forum.threads.forms import EditForm, ReplyDraftForm, ReplyForm, ThreadDraftForm, ThreadForm
 from forum.web import database_int, keeps_form_on_csrf_failure, page_arg
@@ -80,6 +80,9 @@ class PageContext:
 
     def can_edit(self, post) -> bool:
         return permissions.can_edit(self.member, post, self.edit_window)
+
+    def can_see_history(self, post) -> bool:
+        return post.edited_at is not None and permissions.can_see_history(self.member, post)
 
 
 def render_posts(thread: Thread, rows: list) -> list[Markup]:
@@ -412,6 +415,19 @@ def discard_thread_draft():
     board_id = request.form.get("board", type=database_int)
     board = (db.session.get(Board, board_id) if board_id else None) or abort(404)
     return _discard_draft(url_for("threads.new_thread", board=board.slug), board=board)
+
+
+@bp.get("/p/<int:post_id>/history")
+@login_required
+def post_history(post_id: int):
+    post = db.get_or_404(Post, post_id)
+    _refuse_unless(history.check_can_see_history, current_user, post)
+    return render_template(
+        "threads/history.html",
+        post=post,
+        versions=history.post_history(current_user, post),
+        post_link=post_url(post),
+    )
 
 
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
