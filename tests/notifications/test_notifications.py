@@ -256,8 +256,9 @@ def test_the_header_count_adds_no_query_to_the_thread_page(app, client, board, m
         counts.append(len(statements))
     assert len(set(counts)) == 1, counts
     # As before notifications: the member's login, the thread (with the viewer's watch level
-    # and read position joined in), the page's posts, the kudos the viewer gave.
-    assert counts[0] == 4, counts
+    # and read position joined in), the page's posts, the kudos the viewer gave; and the
+    # member's draft for the reply box.
+    assert counts[0] == 5, counts
     assert not any(s.lstrip().upper().startswith(("INSERT", "UPDATE")) for s in statements)
 
 
