@@ -150,6 +150,9 @@ _CLEANER = nh3.Cleaner(
         "td": {"align": _ALIGNMENTS},
         "img": {name: {value} for name, value in IMAGE_ATTRIBUTES.items()},
     },
+    # A code block wider than the post scrolls sideways, and a scrolling box must be reachable by
+    # keyboard (axe: scrollable-region-focusable): every <pre> is a tab stop, its one attribute.
+    set_tag_attribute_values={"pre": {"tabindex": "0"}},
     attribute_filter=_keep_attribute,
     url_schemes={"http", "https", "mailto"},
     link_rel="nofollow ugc noopener",
@@ -224,7 +227,7 @@ def render_markdown(source: str, *, member_exists: Callable[[str], bool] | None 
     _highlight_fences(tokens)
     html = _CLEANER.clean(_MD.renderer.render(tokens, _MD.options, {}))
     if len(html) > max(MIN_HTML_LIMIT, MAX_HTML_GROWTH * len(source)):
-        return Markup("<pre>{}</pre>").format(source)
+        return Markup('<pre tabindex="0">{}</pre>').format(source)
     return Markup(html)
 
 

@@ -231,7 +231,7 @@ def test_table_rows_beyond_the_cell_budget_become_text(monkeypatch):
 def test_post_whose_html_would_balloon_is_stored_as_typed():
     source = f"[a]: https://example.com/{'x' * 2000}\n\n" + "[a] " * 200
     html = render_markdown(source)
-    assert html.startswith("<pre>[a]: https://example.com/xxx")
+    assert html.startswith('<pre tabindex="0">[a]: https://example.com/xxx')
     assert "<a " not in html
 
 
@@ -320,7 +320,9 @@ def contrast(a: str, b: str) -> float:
 
 def test_code_in_a_known_language_is_highlighted_with_classes_and_stays_escaped():
     html = render_markdown('```python\ndef f():\n    return "<script>alert(1)</script>"\n```')
-    assert html.startswith('<pre><code class="language-python"><span class="k">def</span>')
+    assert html.startswith(
+        '<pre tabindex="0"><code class="language-python"><span class="k">def</span>'
+    )
     assert '<span class="nf">f</span>' in html
     assert "&lt;script&gt;" in html and "<script" not in html
     assert "style=" not in html
@@ -328,7 +330,7 @@ def test_code_in_a_known_language_is_highlighted_with_classes_and_stays_escaped(
 
 def test_code_in_an_unknown_or_hostile_language_is_left_plain():
     assert render_markdown("```nosuchlang\n<i>x</i>\n```") == (
-        '<pre><code class="language-nosuchlang">&lt;i&gt;x&lt;/i&gt;\n</code></pre>\n'
+        '<pre tabindex="0"><code class="language-nosuchlang">&lt;i&gt;x&lt;/i&gt;\n</code></pre>\n'
     )
     hostile = render_markdown('```py"><script>\nx = 1\n```')
     assert "<span" not in hostile and "<script" not in hostile
@@ -366,3 +368,18 @@ def test_the_stylesheet_colours_every_class_the_highlighter_writes_legibly():
 
 def test_every_page_links_the_highlight_stylesheet(client):
     assert 'href="/static/highlight.css"' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "```\ncode\n```",
+        "    indented code",
+        "```python\nx = 1\n```",
+        f"[a]: https://example.com/{'x' * 2000}\n\n" + "[a] " * 200,  # stored as typed
+    ],
+)
+def test_every_code_block_can_be_reached_by_keyboard_to_scroll_it(source):
+    html = str(render_markdown(source))
+    assert "<pre" in html
+    assert html.count("<pre") == html.count('<pre tabindex="0">')
