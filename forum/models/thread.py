@@ -113,9 +113,7 @@ class PostRevision(db.Model):
     number: Mapped[int]  # 1 is the post as first written
     subject: Mapped[str] = mapped_column(String(210))
     body_source: Mapped[str] = mapped_column(Text)
-    written_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("members.id", ondelete="SET NULL")
-    )
+    written_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     written_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     written_by: Mapped[Member | None] = relationship()

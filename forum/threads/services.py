@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, joinedload, load_only, raiseload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from forum import audit, markup, permissions, timezones
 from forum.database import utcnow, write_transaction
@@ -21,7 +21,7 @@ from forum.models import Badge, Board, EventKind, Kudos, Member, Post, Rank, Thr
 from forum.notifications import services as notifications
 from forum.reputation.services import refresh_rank
 from forum.text import slugify, storable
-from forum.threads import drafts, history
+from forum.threads import drafts, history, lists
 
 REPLY_PREFIX = "Re: "
 MAX_SUBJECT = 200
@@ -552,20 +552,10 @@ def thread_page(thread: Thread, page: int, per_page: int) -> list[Row]:
 
 def board_threads(board: Board, page: int, per_page: int) -> tuple[list[Thread], int]:
     """Visible threads of a board, pinned first then latest activity, and the page count."""
-    # A board row shows names only: loading each author's ranks and badge and each last post's
-    # body made this the slowest listing. Anything else a template asks of these objects raises
-    # in the tests rather than costing a query per row.
-    names_only = (load_only(Member.id, Member.display_name, raiseload=True), raiseload("*"))
     threads = db.session.scalars(
         select(Thread)
         .where(Thread.board_id == board.id, Thread.is_hidden.is_(False))
-        .options(
-            joinedload(Thread.author).options(*names_only),
-            joinedload(Thread.last_post)
-            .options(load_only(Post.id, Post.author_id, raiseload=True))
-            .joinedload(Post.author)
-            .options(*names_only),
-        )
+        .options(*lists.thread_row_options())
         .order_by(Thread.is_pinned.desc(), Thread.last_posted_at.desc(), Thread.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)

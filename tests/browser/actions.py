@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +11,12 @@ from pathlib import Path
 from playwright.sync_api import Locator, Page, expect
 
 from tests.builders import DEFAULT_PASSWORD
-from tests.smtp import Inbox
+from tests.smtp import Inbox, text_part
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = PROJECT_ROOT / "build" / "screenshots"
+# seconds: the jobs worker (mail, search index) is another process and polls its queue with back-off
+WORKER_TIMEOUT = 60
 MODERATOR_HANDLE = "maude"
 MODERATOR_NAME = "Maude M"
 DEMO_BOARD = "Freelancers"
@@ -123,3 +126,33 @@ def screenshot(page: Page, forum: Forum, name: str) -> Path:
     path = SCREENSHOTS / f"{name}-{forum.database}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def reload_until_visible(page: Page, locator: Locator, timeout: float = WORKER_TIMEOUT) -> None:
+    """Reload until the locator shows: what the worker writes appears on the next page load."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            expect(locator).to_be_visible(timeout=1_000)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.reload()
+
+
+def mail_to(forum: Forum, person: Person, subject: str | re.Pattern) -> str:
+    """The text part of the first message to the person with that subject, once it arrived."""
+    deadline = time.monotonic() + WORKER_TIMEOUT
+    while True:
+        for message in forum.inbox.to(person.email):
+            if re.fullmatch(subject, message["Subject"]):
+                return text_part(message)
+        if time.monotonic() > deadline:
+            got = [m["Subject"] for m in forum.inbox.to(person.email)]
+            raise AssertionError(f"no message “{subject}” to {person.email}; got {got}")
+        time.sleep(0.05)  # the SMTP server's inbox, not the page: nothing to auto-wait on
+
+
+def notification_lines(page: Page) -> Locator:
+    return page.locator("ol.notifications > li.notification")

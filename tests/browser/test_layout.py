@@ -4,12 +4,11 @@ site's own style rather than the browser's."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.actions import (
     DEMO_BOARD,
@@ -17,18 +16,18 @@ from tests.browser.actions import (
     Forum,
     Person,
     log_in,
+    mail_to,
     new_person,
     open_demo_thread,
     post_article,
     register,
+    reload_until_visible,
     start_thread,
 )
-from tests.smtp import text_part
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 360, "height": 740}  # the narrowest common phone screen, in CSS pixels
-WORKER_TIMEOUT = 60  # seconds: mail and the search index are written by the jobs worker
 
 # Content that cannot wrap at word boundaries: it must wrap anywhere or scroll in its own box.
 LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 4
@@ -58,31 +57,6 @@ class Site:
     badge_url: str  # a badge's edit form
 
 
-def wait_for_mail(forum: Forum, person: Person, subject: str) -> str:
-    """The text of the first message to the person with that subject, once the worker sent it."""
-    deadline = time.monotonic() + WORKER_TIMEOUT
-    while time.monotonic() < deadline:
-        for message in forum.inbox.to(person.email):
-            if subject in message["Subject"]:
-                return text_part(message)
-        time.sleep(0.05)  # the SMTP server's inbox, not a page: nothing to auto-wait on
-    raise AssertionError(f"no message “{subject}” to {person.email}")
-
-
-def reload_until_visible(page: Page, locator: Locator) -> None:
-    """Reload until the locator shows: what the worker writes appears on the next page load."""
-    deadline = time.monotonic() + WORKER_TIMEOUT
-    while True:
-        try:
-            expect(locator).to_be_visible(timeout=1_000)
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            page.reload()
-
-
-@pytest.fixture(scope="module")
 def site(chromium: Browser, forum: Forum) -> Site:
     """Once per server: a member posts the long thread, a moderator reports it and makes a badge."""
     context = chromium.new_context(base_url=forum.base_url)
@@ -103,7 +77,7 @@ def site(chromium: Browser, forum: Forum) -> Site:
     reset.get_by_role("button", name="Send reset link").click()
     expect(reset.get_by_role("status").first).to_contain_text("is on its way")
     reset.context.close()
-    mail = wait_for_mail(forum, member, "password")
+    mail = mail_to(forum, member, re.compile(r".*password.*", re.IGNORECASE))
     reset_url = re.search(r"https?://\S+/reset-password/\S+", mail).group(0)
 
     moderator = context.browser.new_context(base_url=forum.base_url).new_page()

@@ -4,7 +4,6 @@ a confirmed address, a reply heard of in the header and by e-mail, a mention, a 
 from __future__ import annotations
 
 import re
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,54 +11,23 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.actions import (
     Forum,
-    Person,
     banner,
+    mail_to,
     new_person,
+    notification_lines,
     post_article,
     quick_reply,
     register,
+    reload_until_visible,
     screenshot,
     start_thread,
 )
-from tests.smtp import text_part
 
 pytestmark = pytest.mark.browser
-
-WORKER_TIMEOUT = 60  # seconds: the worker is another process and polls its queue with back-off
 
 
 def unread_count(page: Page) -> Locator:
     return banner(page).locator(".unread-count")
-
-
-def reload_until_visible(page: Page, locator: Locator, timeout: float = WORKER_TIMEOUT) -> None:
-    """Reload until the locator shows: what the worker writes appears on the next page load."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            expect(locator).to_be_visible(timeout=1_000)
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            page.reload()
-
-
-def mail_to(forum: Forum, person: Person, subject: str | re.Pattern) -> str:
-    """The text part of the first message to the person with that subject, once it arrived."""
-    deadline = time.monotonic() + WORKER_TIMEOUT
-    while True:
-        for message in forum.inbox.to(person.email):
-            if re.fullmatch(subject, message["Subject"]):
-                return text_part(message)
-        if time.monotonic() > deadline:
-            got = [m["Subject"] for m in forum.inbox.to(person.email)]
-            raise AssertionError(f"no message “{subject}” to {person.email}; got {got}")
-        time.sleep(0.05)  # the SMTP server's inbox, not the page: nothing to auto-wait on
-
-
-def notification_lines(page: Page) -> Locator:
-    return page.locator("ol.notifications > li.notification")
 
 
 def test_replies_mentions_and_solutions_reach_members_on_the_site_and_by_mail(
