@@ -57,6 +57,7 @@ class Site:
     badge_url: str  # a badge's edit form
 
 
+@pytest.fixture(scope="module")
 def site(chromium: Browser, forum: Forum) -> Site:
     """Once per server: a member posts the long thread, a moderator reports it and makes a badge."""
     context = chromium.new_context(base_url=forum.base_url)
@@ -132,6 +133,7 @@ def anonymous(path: Callable[[Site], str]) -> Callable[[Page, Site], None]:
 def board(page: Page, site: Site) -> None:
     log_in(page, site.member)
     page.get_by_role("link", name=DEMO_BOARD, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(DEMO_BOARD)  # measured once there
 
 
 def demo_thread(page: Page, site: Site) -> None:
