@@ -169,6 +169,7 @@ def report_form(page: Page, site: Site) -> None:
     log_in(page, site.member)
     open_demo_thread(page)
     post_article(page, 2, 6).get_by_role("link", name="Report").click()
+    expect(page).to_have_url(re.compile(r"/p/\d+/report$"))
 
 
 PAGES: dict[str, Callable[[Page, Site], None]] = {
