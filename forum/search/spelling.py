@@ -6,6 +6,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
 
 START = "^"  # the context of an edit at the start of a word
@@ -39,6 +40,13 @@ def _plans() -> dict[int, list[Plan]]:
 
 
 PLANS = _plans()
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Common English words (forum/data/english-words.txt, with its licence beside it)."""
+    text = files("forum.data").joinpath("english-words.txt").read_text("utf-8")
+    return frozenset(text.split())
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,22 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from forum.search.spelling import EditCosts, SpellingCorrector, index_deletes
+from forum.search.spelling import EditCosts, SpellingCorrector, english_words, index_deletes
 
-# Only words seen in at least this many posts are offered as corrections: a word seen once is as
-# likely a typo itself ("recieve") and would double the tables. All words still count as known.
+# A word of the forum's own (a product name, jargon) is offered as a correction once seen in this
+# many posts: a word seen once is as likely a typo itself ("recieve") and would double the tables.
+# Common English words are offered from their first post, or a young forum corrects nothing
+# ("apointment" when one post says "appointment"). All words still count as known.
 MIN_TARGET_COUNT = 2
+
+
+def is_target(word: str, count: int) -> bool:
+    """Whether a word seen in count posts may be offered as a correction."""
+    if count < 1 or not word.isalpha():
+        return False
+    return count >= MIN_TARGET_COUNT or word in english_words()
+
+
 SCHEMA = """
 CREATE TABLE words (word TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE deletes (variant TEXT NOT NULL, depth INTEGER NOT NULL, words TEXT NOT NULL,
@@ -80,7 +91,7 @@ class SpellingStore:
         with sqlite3.connect(tmp) as db:
             db.executescript(SCHEMA)
             db.executemany("INSERT INTO words VALUES (?, ?)", words.items())
-            targets = (w for w, n in words.items() if n >= MIN_TARGET_COUNT and w.isalpha())
+            targets = (w for w, n in words.items() if is_target(w, n))
             for depth, table in enumerate(index_deletes(targets), 1):
                 db.executemany(
                     "INSERT INTO deletes VALUES (?, ?, ?)",
@@ -94,7 +105,7 @@ class SpellingStore:
         os.replace(tmp, self.path)
 
     def add(self, documents_words: Iterable[set[str]]) -> None:
-        """Count each document's words once; words reaching MIN_TARGET_COUNT join the delete tables."""
+        """Count each document's words once; words that become targets join the delete tables."""
         counts: dict[str, int] = {}
         for words in documents_words:
             for word in words:
@@ -114,7 +125,7 @@ class SpellingStore:
             new = [
                 w
                 for w, n in counts.items()
-                if before[w] < MIN_TARGET_COUNT <= before[w] + n and w.isalpha()
+                if is_target(w, before[w] + n) and not is_target(w, before[w])
             ]
             for depth, table in enumerate(index_deletes(new), 1):
                 for variant, found in table.items():

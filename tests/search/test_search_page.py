@@ -113,6 +113,14 @@ def test_both_misspelt_words_of_a_query_are_corrected_when_posts_use_them(
     assert len(results(html)) == 2
 
 
+def test_the_demo_corrects_common_words_it_has_seen_once(client, demo):
+    """ "appointment" and "telephone" are each in one demo post: English words are offered from
+    their first use, so a young forum corrects them too."""
+    html = client.get("/search", query_string={"q": "telefone apointment"}).get_data(as_text=True)
+    assert re.search(r"Showing results for <a [^>]*><strong>telephone appointment</strong>", html)
+    assert len(results(html)) == 1 and DEMO_THREAD in results(html)[0]
+
+
 def test_results_count_threads_not_posts(app, client, member, board):
     make_thread(app, member, board, subject="Widgets", body="widget one", replies=0)
     thread = make_thread(app, member, board, subject="More widgets", body="widget two")

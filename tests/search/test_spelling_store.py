@@ -40,6 +40,18 @@ def test_new_posts_teach_new_words_once_they_are_seen_twice(tmp_path):
     assert corrector.correct("wombta") == "wombat"
 
 
+def test_a_common_english_word_is_offered_from_its_first_post(tmp_path):
+    """The forum's own words wait for a second post; words of the shipped list do not."""
+    store = SpellingStore(tmp_path / "spelling.sqlite")
+    store.write({"appointment": 1, "upwork": 1})
+    corrector = store.corrector()
+    assert corrector.correct("apointment") == "appointment"
+    assert corrector.correct("upwrk") == "upwrk"
+    store.add([{"telephone"}, {"upwork"}])
+    assert corrector.correct("telefone") == "telephone"
+    assert corrector.correct("upwrk") == "upwork"
+
+
 def test_an_empty_vocabulary_corrects_nothing(tmp_path):
     store = SpellingStore(tmp_path / "spelling.sqlite")
     store.write({})
