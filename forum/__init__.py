@@ -37,13 +37,14 @@ def create_app(config: dict | None = None) -> Flask:
     tasks.init_app(app)
 
     from forum.auth import views as auth
+    from forum.feeds import views as feeds
     from forum.members import views as members
     from forum.moderation import views as moderation
     from forum.notifications import views as notifications
     from forum.search import views as search_views
     from forum.threads import views as threads
 
-    for area in (threads, auth, members, moderation, search_views, notifications):
+    for area in (threads, auth, members, moderation, search_views, notifications, feeds):
         app.register_blueprint(area.bp)
 
     from forum.cli import forum_cli

@@ -18,6 +18,7 @@ class Config:
     POSTS_PER_PAGE = 20
     THREADS_PER_PAGE = 30
     EDIT_WINDOW_MINUTES = 30
+    SITEMAP_URLS_PER_FILE = 50_000  # the sitemap protocol's cap on one file
     MAX_POST_LENGTH = 32_000
     MAX_IMPORT_POST_LENGTH = 100_000
     MAX_CONTENT_LENGTH = 256 * 1024

@@ -37,3 +37,15 @@ def site_url(endpoint: str, anchor: str | None = None, **values) -> str:
     )
     url = adapter.build(endpoint, values, force_external=True)
     return f"{url}#{anchor}" if anchor else url
+
+
+def site_post_url(thread_id: int, slug: str, position: int) -> str:
+    """post_url_for_position as an absolute URL under FORUM_BASE_URL (feeds, sitemaps)."""
+    page = page_of(position, current_app.config["POSTS_PER_PAGE"])
+    return site_url(
+        "threads.thread",
+        anchor=f"p{position}",
+        thread_id=thread_id,
+        slug=slug,
+        page=page if page > 1 else None,
+    )

@@ -10,7 +10,16 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 PACKAGE = TESTS.parent / "forum"
-AREAS = {"auth", "members", "moderation", "notifications", "reputation", "search", "threads"}
+AREAS = {
+    "auth",
+    "feeds",
+    "members",
+    "moderation",
+    "notifications",
+    "reputation",
+    "search",
+    "threads",
+}
 # forum/ level pieces every area may use; they use no area themselves.
 SHARED = {
     "audit",

@@ -20,6 +20,7 @@ from forum.reputation.services import (
     set_featured_badge,
 )
 from forum.text import storable
+from forum.threads.lists import public_posts
 
 SIGNATURE_LENGTH, SIGNATURE_LINKS = 255, 2
 
@@ -95,7 +96,6 @@ class Profile:
 
 def profile(member: Member) -> Profile:
     session = db.session
-    visible = (Post.is_removed.is_(False), Thread.is_hidden.is_(False))
     return Profile(
         member=member,
         badges=list(
@@ -117,7 +117,7 @@ def profile(member: Member) -> Profile:
             session.scalars(
                 select(Post)
                 .join(Post.thread)
-                .where(Post.author_id == member.id, *visible)
+                .where(Post.author_id == member.id, *public_posts())
                 .options(joinedload(Post.thread))
                 .order_by(Post.created_at.desc())
                 .limit(10)

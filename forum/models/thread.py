@@ -24,6 +24,8 @@ class Thread(db.Model):
         Index("ix_threads_latest", "is_hidden", "last_posted_at", "id"),
         Index("ix_threads_no_replies", "is_hidden", "post_count", "last_posted_at", "id"),
         Index("ix_threads_no_solution", "is_hidden", "solution_post_id", "last_posted_at", "id"),
+        # A board's feed: its public threads newest activity first, pinned or not.
+        Index("ix_threads_board_latest", "board_id", "is_hidden", "last_posted_at", "id"),
         UniqueConstraint("board_id", "import_key"),
     )
 

@@ -52,10 +52,21 @@ class ThreadPage:
     older: Cursor | None  # where the next page starts, if there is one
 
 
+def public_threads() -> tuple:
+    """Which threads anyone may read: those whose opening post was not removed."""
+    return (Thread.is_hidden == false(),)
+
+
+def public_posts() -> tuple:
+    """Which posts anyone may read: not removed, in a public thread (a query joining Thread).
+    Held posts wait in a table of their own, so they are never here."""
+    return (Post.is_removed == false(), *public_threads())
+
+
 def _listed(listing: Listing):
     """Which threads a list shows. Hidden threads never (not even to moderators: these lists are
     where members look for questions), and locked ones are no question anyone can answer."""
-    where = [Thread.is_hidden == false()]
+    where = list(public_threads())
     if listing is Listing.NO_REPLIES:
         where += [Thread.post_count == 1, Thread.is_locked == false()]
     elif listing is Listing.NO_SOLUTION:
@@ -79,9 +90,11 @@ def thread_row_options() -> tuple:
     )
 
 
-def thread_list(listing: Listing, *, after: Cursor | None, per_page: int) -> ThreadPage:
-    """One page of a cross-board list, newest activity first: one query, a keyset range walked
-    down an index (ix_threads_*), so page 100 costs what page 1 costs."""
+def thread_list(
+    listing: Listing, *, after: Cursor | None, per_page: int, board_id: int | None = None
+) -> ThreadPage:
+    """One page of a list, newest activity first (of one board's threads, if given): one query,
+    a keyset range walked down an index (ix_threads_*), so page 100 costs what page 1 costs."""
     statement = (
         select(Thread)
         .where(*_listed(listing))
@@ -89,6 +102,8 @@ def thread_list(listing: Listing, *, after: Cursor | None, per_page: int) -> Thr
         .order_by(Thread.last_posted_at.desc(), Thread.id.desc())
         .limit(per_page + 1)  # one more says whether another page follows
     )
+    if board_id is not None:
+        statement = statement.where(Thread.board_id == board_id)
     if after is not None:
         # A row value, not "a < x OR (a = x AND id < y)": both databases seek the index to it.
         statement = statement.where(tuple_(Thread.last_posted_at, Thread.id) < (after.at, after.id))
