@@ -81,9 +81,7 @@ def resolve_report(moderator: Member, report: Report, remove: bool, note: str = 
         report = session.get(Report, report_id)
         post = report.post
         if remove:
-            apply_removal(
-                session, moderator_id, post.id, post.thread_id, True, f"reported: {report.reason}"
-            )
+            apply_removal(session, moderator_id, post.id, True, f"reported: {report.reason}")
         status = ReportStatus.REMOVED if remove else ReportStatus.DISMISSED
         targets = (
             [Report.post_id == report.post_id, Report.status == ReportStatus.OPEN]
