@@ -260,7 +260,9 @@ def remove_spammer(moderator: Member, member: Member, reason: str) -> SpammerRem
     reason = _reason(reason)
     moderator_id, member_id = moderator.id, member.id
     with write_transaction() as session:
-        member = session.get(Member, member_id, with_for_update=True, populate_existing=True)
+        # The member row lock serialises this with a suspension or another removal of theirs.
+        session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+        member = session.get(Member, member_id, populate_existing=True)
         visible = session.scalars(
             select(Post.id).where(Post.author_id == member_id, Post.is_removed.is_(False))
         ).all()
