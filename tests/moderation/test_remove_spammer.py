@@ -23,7 +23,7 @@ from forum.models import (
 )
 from forum.search import get_search
 from tests.builders import make_member
-from tests.databases import db_count, db_scalar
+from tests.databases import db_count, db_scalar, db_update
 from tests.pages import login, post_form
 
 SPAM = "cheapwatches"
@@ -239,3 +239,162 @@ def test_removing_a_spammer_hides_everything_in_one_request_and_undo_puts_it_all
     with app.app_context():
         actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions[-2:] == ["member.remove_spammer", "member.restore_spammer"]
+
+
+@pytest.fixture
+def small_spammer(app, board, member, moderator) -> int:
+    """A spammer with one thread of two posts, and Alice's thread with one spam reply."""
+    from forum.threads import services
+
+    spammer = make_member(app, "spammer", display_name="Spam Sender")
+    with app.app_context():
+        author = db.session.get(Member, spammer)
+        thread = services.create_thread(author, db.session.get(Board, board), "Buy", "spam one")
+        services.reply(author, thread, "spam two")
+        other = services.create_thread(
+            db.session.get(Member, member), db.session.get(Board, board), "Help", "A question"
+        )
+        services.reply(author, other, "spam three")
+    return spammer
+
+
+def remove_as(client, handle: str, target: str = "spammer"):
+    login(client, handle)
+    return post_form(client, f"/moderation/members/{target}/remove-spammer", {"reason": "spam"})
+
+
+def removal_id(app) -> int:
+    return db_scalar(app, select(SpammerRemoval.id))
+
+
+def test_the_profile_offers_remove_spammer_to_moderators_only_for_plain_members(
+    app, client, small_spammer
+):
+    login(client, "maude")
+    profile = client.get("/members/spammer").get_data(as_text=True)
+    assert "/moderation/members/spammer/remove-spammer" in profile
+    assert "remove-spammer" not in client.get("/members/maude").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("actor", "target"),
+    [
+        ("maude", "other"),
+        ("maude", "boss"),
+        ("boss", "other"),
+        ("maude", "maude"),
+        ("boss", "boss"),
+    ],
+)
+def test_moderators_admins_and_yourself_cannot_be_removed_as_spammers(
+    app, client, small_spammer, actor, target
+):
+    make_member(app, "boss", role="admin")
+    make_member(app, "other", role="moderator")
+    login(client, actor)
+    for method in (client.get, lambda url: post_form(client, url, {"reason": "spam"})):
+        assert method(f"/moderation/members/{target}/remove-spammer").status_code == 403
+    assert db_count(app, SpammerRemoval) == 0
+    assert db_scalar(app, select(Member.suspended_until).where(Member.handle == target)) is None
+
+
+def test_undo_after_thirty_days_is_refused_and_its_button_gone(app, client, small_spammer):
+    remove_as(client, "maude")
+    db_update(app, SpammerRemoval, removal_id(app), created_at=utcnow() - timedelta(days=31))
+    page = client.get(f"/moderation/spammers/{removal_id(app)}").get_data(as_text=True)
+    assert "/undo" not in page and "undo window has closed" in page
+
+    response = post_form(client, f"/moderation/spammers/{removal_id(app)}/undo")
+
+    assert response.headers["Location"] == f"/moderation/spammers/{removal_id(app)}"
+    message = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "can be undone for 30 days" in message
+    assert db_count(app, Post, Post.is_removed) == 3
+    assert db_scalar(app, select(SpammerRemoval.undone_at)) is None
+
+
+def test_undo_twice_restores_nothing_more(app, client, small_spammer):
+    remove_as(client, "maude")
+    post_form(client, f"/moderation/spammers/{removal_id(app)}/undo")
+    from forum.threads import services
+
+    with app.app_context():
+        maude = db.session.scalar(select(Member).where(Member.handle == "maude"))
+        services.set_removed(maude, db.session.scalar(select(Post).where(Post.id == 1)), True)
+    response = post_form(client, f"/moderation/spammers/{removal_id(app)}/undo")
+    assert "already undone" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert db_scalar(app, select(Post.is_removed).where(Post.id == 1))
+
+
+def test_undo_leaves_posts_another_moderator_acted_on_since_as_they_left_them(
+    app, client, small_spammer
+):
+    from forum.threads import services
+
+    remove_as(client, "maude")
+    with app.app_context():
+        maude = db.session.scalar(select(Member).where(Member.handle == "maude"))
+        spam_three = db.session.scalar(select(Post).where(Post.body_source == "spam three"))
+        services.set_removed(maude, spam_three, False)  # restored on its own ...
+        services.set_removed(maude, spam_three, True, "still spam")  # ... and removed again
+
+    post_form(client, f"/moderation/spammers/{removal_id(app)}/undo")
+
+    with app.app_context():
+        removed = dict(db.session.execute(select(Post.body_source, Post.is_removed)).all())
+        assert removed == {
+            "spam one": False,
+            "spam two": False,
+            "A question": False,
+            "spam three": True,
+        }
+        assert db.session.get(Member, small_spammer).post_count == 2
+
+
+def test_undo_puts_back_the_suspension_the_member_had_before(app, client, small_spammer):
+    earlier = utcnow() + timedelta(days=3)
+    db_update(app, Member, small_spammer, suspended_until=earlier, suspension_reason="rude")
+    remove_as(client, "maude")
+    until = db_scalar(app, select(Member.suspended_until).where(Member.id == small_spammer))
+    assert until > utcnow() + timedelta(days=3000)
+
+    post_form(client, f"/moderation/spammers/{removal_id(app)}/undo")
+
+    with app.app_context():
+        spammer = db.session.get(Member, small_spammer)
+        assert (spammer.suspended_until, spammer.suspension_reason) == (earlier, "rude")
+
+
+def test_undo_keeps_a_suspension_changed_since(app, client, small_spammer):
+    from forum.moderation import services
+
+    remove_as(client, "maude")
+    with app.app_context():
+        maude = db.session.scalar(select(Member).where(Member.handle == "maude"))
+        services.suspend(maude, db.session.get(Member, small_spammer), 5, "still rude")
+
+    post_form(client, f"/moderation/spammers/{removal_id(app)}/undo")
+
+    with app.app_context():
+        assert db.session.get(Member, small_spammer).suspension_reason == "still rude"
+
+
+def test_the_audit_entry_and_the_list_lead_to_the_undo(app, client, small_spammer):
+    remove_as(client, "maude")
+    link = f"/moderation/spammers/{removal_id(app)}"
+    audit = client.get("/moderation/audit").get_data(as_text=True)
+    assert "member.remove_spammer" in audit and f'href="{link}"' in audit
+    assert "3 posts hidden in 2 threads, 1 of them started by the member" in audit
+    listing = client.get("/moderation/spammers").get_data(as_text=True)
+    assert f'href="{link}/undo"' in listing or f'action="{link}/undo"' in listing
+    post_form(client, f"{link}/undo")
+    assert "/undo" not in client.get("/moderation/spammers").get_data(as_text=True)
+    assert "member.restore_spammer" in client.get("/moderation/audit").get_data(as_text=True)
+
+
+def test_a_reason_is_required_and_nothing_happens_without_one(app, client, small_spammer):
+    login(client, "maude")
+    response = post_form(client, "/moderation/members/spammer/remove-spammer", {"reason": " "})
+    assert response.status_code == 400
+    assert "Please give a reason." in response.get_data(as_text=True)
+    assert db_count(app, Post, Post.is_removed) == 0
