@@ -309,15 +309,21 @@ def apply_removal(session, moderator_id: int, post_id: int, removed: bool, reaso
 
 
 @dataclass
-class _CountChanges:
-    """What flipping posts does to the visible-post counts, gathered so that many flips in one
-    unit of work change each board and each member once (and recompute each rank once)."""
+class _RemovalEffects:
+    """What flipping posts does to visible-post counts and notifications, gathered so that many
+    flips in one unit of work change each board and each member once (and recompute each rank
+    once)."""
 
     board_posts: Counter[int] = field(default_factory=Counter)
     board_threads: Counter[int] = field(default_factory=Counter)
     member_posts: Counter[int] = field(default_factory=Counter)
+    # Removed posts and hidden threads, whose notifications go.
+    gone_posts: set[int] = field(default_factory=set)
+    gone_threads: set[int] = field(default_factory=set)
 
     def apply(self, session: Session, cause: str) -> None:
+        if self.gone_posts or self.gone_threads:
+            notifications.forget_posts(session, self.gone_posts, self.gone_threads)
         for board_id in sorted(self.board_posts.keys() | self.board_threads.keys()):
             session.execute(
                 update(Board)
@@ -358,14 +364,18 @@ def apply_removals(session: Session, post_ids: list[int], removed: bool, cause: 
         .order_by(Post.thread_id, Post.position)
         .execution_options(populate_existing=True)
     ).all()
-    changes = _CountChanges()
-    changed = [p for p in posts if _flip(session, threads[p.thread_id], p, removed, changes)]
+    changes = _RemovalEffects()
+    # In (thread, position) order an opening post's count of visible replies runs before any of
+    # that thread's replies flips, so the flips can wait for one flush (one UPDATE batch and one
+    # outbox write, not one per post).
+    with session.no_autoflush:
+        changed = [p for p in posts if _flip(session, threads[p.thread_id], p, removed, changes)]
     changes.apply(session, cause)
     return changed
 
 
 def _flip(
-    session: Session, thread: Thread, post: Post, removed: bool, changes: _CountChanges
+    session: Session, thread: Thread, post: Post, removed: bool, changes: _RemovalEffects
 ) -> bool:
     """Flip one post's flag, noting the counts that move; False when it was already so."""
     if post.is_removed == removed:
@@ -388,10 +398,10 @@ def _flip(
     changes.board_posts[thread.board_id] += delta * sum(counted.values())
     for author_id, posts in counted.items():
         changes.member_posts[author_id] += delta * posts
-    if removed:
-        notifications.forget_post(
-            session, post.id, whole_thread_id=thread.id if post.position == 1 else None
-        )
+    if removed and post.position == 1:
+        changes.gone_threads.add(thread.id)
+    elif removed:
+        changes.gone_posts.add(post.id)
     return True
 
 
