@@ -30,24 +30,25 @@ def record(
     details: str = "",
     post_id: int | None = None,
     **about: int | None,
-) -> None:
-    """Add an entry to the caller's unit of work (it commits with the action). about names what
-    the action concerns: member_id, thread_id, board_id or badge_id; each one's name is kept."""
+) -> AuditEntry:
+    """Add an entry to the caller's unit of work (it commits with the action) and return it. about
+    names what the action concerns: member_id, thread_id, board_id or badge_id; each one's name
+    is kept."""
     if unknown := about.keys() - _NAMED.keys():
         raise TypeError(f"an audit entry cannot be about {sorted(unknown)}")
     names = {
         column: _name(session, model, attribute, about.get(key))
         for key, (model, attribute, column) in _NAMED.items()
     }
-    session.add(
-        AuditEntry(
-            actor_id=actor_id,
-            actor_name=_name(session, Member, "display_name", actor_id),
-            action=action,
-            reason=reason,
-            details=details,
-            post_id=post_id,
-            **about,
-            **names,
-        )
+    entry = AuditEntry(
+        actor_id=actor_id,
+        actor_name=_name(session, Member, "display_name", actor_id),
+        action=action,
+        reason=reason,
+        details=details,
+        post_id=post_id,
+        **about,
+        **names,
     )
+    session.add(entry)
+    return entry

@@ -5,11 +5,30 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from forum.database import utcnow
-from forum.models import Member, Post, Thread
+from forum.models import Member, Post, SpammerRemoval, Thread
+
+# How long a "remove spammer" can be undone with one click.
+SPAMMER_UNDO_WINDOW = timedelta(days=30)
 
 
 def can_moderate(member: Member | None) -> bool:
     return member is not None and member.is_authenticated and member.is_moderator
+
+
+def can_remove_spammer(moderator: Member | None, member: Member) -> bool:
+    """Moderators remove members as spammers, never a moderator, an admin or themselves."""
+    return can_moderate(moderator) and not member.is_moderator and member.id != moderator.id
+
+
+def can_undo_spammer_removal(
+    member: Member | None, removal: SpammerRemoval, now: datetime | None = None
+) -> bool:
+    """A moderator undoes a removal once, within the window."""
+    return (
+        can_moderate(member)
+        and removal.undone_at is None
+        and (now or utcnow()) - removal.created_at <= SPAMMER_UNDO_WINDOW
+    )
 
 
 def can_post(member: Member | None, now: datetime | None = None) -> bool:

@@ -31,6 +31,8 @@ PAGES = [
     "/notifications/settings",
     "/moderation/reports",
     "/moderation/audit",
+    "/moderation/members/bob/remove-spammer",
+    "/moderation/spammers",
     "/moderation/boards",
     "/moderation/boards/1",
     "/moderation/ranks",

@@ -16,7 +16,18 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from forum.extensions import db
-from forum.models import Badge, Board, Member, Notification, Post, Report, Role, Thread, WatchLevel
+from forum.models import (
+    Badge,
+    Board,
+    Member,
+    Notification,
+    Post,
+    Report,
+    Role,
+    SpammerRemoval,
+    Thread,
+    WatchLevel,
+)
 from tests.builders import DEFAULT_PASSWORD, make_member, make_thread
 
 
@@ -138,6 +149,9 @@ SERVICES: dict[str, Callable[[World], object]] = {
         w.member("maude"), w.thread(), "is_locked", True
     ),
     "suspend": lambda w: _moderation().suspend(w.member("maude"), w.member("bob"), 2, "rude"),
+    "remove spammer": lambda w: _moderation().remove_spammer(
+        w.member("maude"), w.member("bob"), "spam"
+    ),
     "set role": lambda w: _moderation().set_role(w.member("boss"), w.member("bob"), Role.MODERATOR),
     "save board": lambda w: _moderation().save_board(
         w.member("boss"), None, name="Agencies", description="", slug="agency-work"
@@ -231,3 +245,13 @@ def test_removing_a_reported_post_and_closing_its_report_is_one_unit_of_work(app
         _remove_reported(world)
         assert world.post(1).is_removed
         assert world.report().status.value == "removed"
+
+
+def test_undoing_a_spammer_removal_is_one_unit_of_work(app, world):
+    with app.app_context():
+        _moderation().remove_spammer(world.member("maude"), world.member("bob"), "spam")
+        removal = db.session.scalar(select(SpammerRemoval))
+        with count_commits() as commits:
+            _moderation().undo_spammer_removal(world.member("maude"), removal)
+        assert len(commits) == 1
+        assert not world.post(2).is_removed

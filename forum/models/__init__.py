@@ -20,6 +20,7 @@ from forum.models.notification import (
 )
 from forum.models.reputation import Badge, MemberBadge, Rank, RankChange
 from forum.models.search import IndexOutbox, SearchMiss
+from forum.models.spammer import SpammerRemoval, SpammerRemovalPost
 from forum.models.thread import Kudos, Post, PostRevision, Thread
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "ReportStatus",
     "Role",
     "SearchMiss",
+    "SpammerRemoval",
+    "SpammerRemovalPost",
     "Subscription",
     "Thread",
     "ThreadRead",

@@ -42,6 +42,13 @@ class SuspendForm(FlaskForm):
     submit = SubmitField("Suspend")
 
 
+class RemoveSpammerForm(FlaskForm):
+    reason = StringField(
+        "Reason (the member sees it as their suspension's reason)", validators=REASON
+    )
+    submit = SubmitField("Remove spammer")
+
+
 class FixedRankForm(FlaskForm):
     rank = SelectField("Fixed rank", coerce=int)
     reason = StringField("Reason", validators=REASON)

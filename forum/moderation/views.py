@@ -13,7 +13,7 @@ from forum.errors import ForumError, InvalidInput
 from forum.extensions import db
 from forum.forms import ButtonForm
 from forum.links import post_url, thread_url
-from forum.models import Badge, Board, Member, Post, Rank, Report, Role, Thread
+from forum.models import Badge, Board, Member, Post, Rank, Report, Role, SpammerRemoval, Thread
 from forum.moderation import services
 from forum.moderation.forms import (
     BadgeForm,
@@ -21,6 +21,7 @@ from forum.moderation.forms import (
     MoveForm,
     RankForm,
     ReasonForm,
+    RemoveSpammerForm,
     ReportForm,
     member_tool_forms,
     move_form,
@@ -49,7 +50,13 @@ def require_moderator():
 def moderator_tools() -> dict:
     """Moderation's forms for pages other areas render (a profile, a thread page), so those
     areas need not import them: the templates call these when the viewer moderates."""
-    return {"member_tools": _member_tools, "thread_tools": _thread_tools}
+    return {
+        "member_tools": _member_tools,
+        "thread_tools": _thread_tools,
+        "can_remove_spammer": permissions.can_remove_spammer,
+        "can_undo_spammer_removal": permissions.can_undo_spammer_removal,
+        "spammer_undo_window": permissions.SPAMMER_UNDO_WINDOW,
+    }
 
 
 def _member_tools(member: Member) -> dict:
@@ -73,7 +80,7 @@ def _edit_form(model, row_id: int | None, form_class):
     return row, form_class(obj=row if request.method == "GET" else None)
 
 
-def _listing(template: str, listing, endpoint: str):
+def _listing(template: str, listing, endpoint: str, **context):
     """A moderation list, one page of it (past the last page: 404), with its page links."""
     if listing.page > max(listing.pages, 1):
         abort(404)
@@ -82,6 +89,7 @@ def _listing(template: str, listing, endpoint: str):
         listing=listing,
         button_form=ButtonForm(),
         page_url=lambda p: url_for(f"moderation.{endpoint}", page=p if p > 1 else None),
+        **context,
     )
 
 
@@ -149,7 +157,9 @@ def resolve_report(report_id: int, decision: str):
 
 @bp.get("/moderation/audit")
 def audit_log():
-    return _listing("moderation/audit.html", services.audit_entries(page_arg()), "audit_log")
+    listing = services.audit_entries(page_arg())
+    removals = services.removals_by_entry([e.id for e in listing.items])
+    return _listing("moderation/audit.html", listing, "audit_log", removals=removals)
 
 
 # threads -----------------------------------------------------------------------------------------
@@ -260,6 +270,69 @@ def revoke_badge(handle: str, badge_id: int):
         return f"Badge “{badge.name}” revoked."
 
     return _member_action(handle, "revoke", act)
+
+
+# removing spammers --------------------------------------------------------------------------------
+
+
+@bp.route("/moderation/members/<handle>/remove-spammer", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
+def remove_spammer(handle: str):
+    """GET says what the action will do; POST does it."""
+    member = lookups.member_by_handle(handle) or abort(404)
+    if not permissions.can_remove_spammer(current_user, member):
+        abort(403, "Moderators, administrators and you yourself cannot be removed as spammers.")
+    form = RemoveSpammerForm()
+    if form.validate_on_submit():
+        try:
+            removal = services.remove_spammer(current_user, member, form.reason.data)
+        except ForumError as exc:
+            abort(403, str(exc))
+        flash(
+            f"{member.display_name} is removed as a spammer: {removal.post_count} posts hidden, "
+            "suspended and logged out.",
+            "success",
+        )
+        return redirect(url_for("moderation.spammer_removal", removal_id=removal.id))
+    return render_template(
+        "moderation/remove_spammer.html",
+        member=member,
+        form=form,
+        footprint=services.spammer_footprint(member),
+    ), 400 if form.errors else 200
+
+
+@bp.get("/moderation/spammers")
+def spammer_removals():
+    return _listing(
+        "moderation/spammer_removals.html",
+        services.spammer_removals(page_arg()),
+        "spammer_removals",
+    )
+
+
+@bp.get("/moderation/spammers/<int:removal_id>")
+def spammer_removal(removal_id: int):
+    removal = db.get_or_404(SpammerRemoval, removal_id)
+    return render_template(
+        "moderation/spammer_removal.html", removal=removal, button_form=ButtonForm()
+    )
+
+
+@bp.post("/moderation/spammers/<int:removal_id>/undo")
+@keeps_form_on_csrf_failure
+def undo_spammer_removal(removal_id: int):
+    removal = db.get_or_404(SpammerRemoval, removal_id)
+    if not ButtonForm().validate_on_submit():
+        _expired()
+    else:
+        try:
+            restored = services.undo_spammer_removal(current_user, removal)
+        except ForumError as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(f"Undone: {restored} posts restored.", "success")
+    return redirect(url_for("moderation.spammer_removal", removal_id=removal_id))
 
 
 # the rank ladder ---------------------------------------------------------------------------------

@@ -6,12 +6,13 @@ worker (forum.notifications.fanout) decides later who hears of it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -255,16 +256,12 @@ def mark_all_read(member: Member) -> None:
         recount_unread(session, [member_id])
 
 
-def forget_post(session: Session, post_id: int, whole_thread_id: int | None = None) -> None:
-    """A post (or a whole thread) left the members' view: its notifications go with it.
+def forget_posts(session: Session, post_ids: Collection[int], thread_ids: Collection[int]) -> None:
+    """Posts (and whole threads) left the members' view: their notifications go with them.
 
     The moderator's notice to the author stays, so they learn why.
     """
-    target = (
-        Notification.thread_id == whole_thread_id
-        if whole_thread_id is not None
-        else Notification.post_id == post_id
-    )
+    target = or_(Notification.post_id.in_(post_ids), Notification.thread_id.in_(thread_ids))
     members = set(
         session.scalars(
             select(Notification.member_id).where(target, Notification.kind != Kind.MODERATION)

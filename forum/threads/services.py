@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -272,56 +273,27 @@ def set_removed(moderator: Member, post: Post, removed: bool, reason: str = "") 
     """
     if not permissions.can_moderate(moderator):
         raise NotAllowed("Only moderators remove and restore posts.")
-    post_id, thread_id, moderator_id = post.id, post.thread_id, moderator.id
+    post_id, moderator_id = post.id, moderator.id
     with write_transaction() as session:
-        apply_removal(session, moderator_id, post_id, thread_id, removed, reason)
+        apply_removal(session, moderator_id, post_id, removed, reason)
 
 
-def apply_removal(
-    session, moderator_id: int, post_id: int, thread_id: int, removed: bool, reason: str
-) -> None:
-    """set_removed's work inside the caller's unit of work (resolving a report uses it too)."""
-    cause = "post removed" if removed else "post restored"
-    # The thread row lock serialises this with replies, moves and other removals in the
-    # thread (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises every write).
-    thread = session.get(Thread, thread_id, with_for_update=True, populate_existing=True)
-    post = session.get(Post, post_id, populate_existing=True)
-    if post.is_removed == removed:
-        return
-    post.is_removed = removed
-    delta = -1 if removed else +1
-    counted: dict[int, int] = {}  # author id -> visible posts appearing or disappearing
-    if post.position == 1:
-        thread.is_hidden = removed
-        counted = dict(
-            session.execute(
-                select(Post.author_id, func.count())
-                .where(Post.thread_id == thread.id, Post.position > 1, ~Post.is_removed)
-                .group_by(Post.author_id)
-            ).all()
-        )
-    if not thread.is_hidden or post.position == 1:
-        counted[post.author_id] = counted.get(post.author_id, 0) + 1
-    session.execute(
-        update(Board)
-        .where(Board.id == thread.board_id)
-        .values(
-            post_count=Board.post_count + delta * sum(counted.values()),
-            thread_count=Board.thread_count + (delta if post.position == 1 else 0),
-        )
+def apply_removal(session, moderator_id: int, post_id: int, removed: bool, reason: str) -> None:
+    """set_removed's work inside the caller's unit of work (resolving a report uses it too):
+    the flip and its counts, the author's notice and the audit entry."""
+    changed = apply_removals(
+        session, [post_id], removed, "post removed" if removed else "post restored"
     )
-    for author_id, posts in sorted(counted.items()):
-        _count_post(session, author_id, delta * posts, cause)
+    if not changed:
+        return
+    post = changed[0]
     if removed:
-        notifications.forget_post(
-            session, post.id, whole_thread_id=thread.id if post.position == 1 else None
-        )
         notifications.record(
             session,
             EventKind.MODERATION,
             actor_id=moderator_id,
             member_id=post.author_id,
-            thread_id=thread.id,
+            thread_id=post.thread_id,
             post_id=post.id,
             details=reason or "no reason given",
         )
@@ -334,6 +306,103 @@ def apply_removal(
         post_id=post.id,
         reason=reason,
     )
+
+
+@dataclass
+class _RemovalEffects:
+    """What flipping posts does to visible-post counts and notifications, gathered so that many
+    flips in one unit of work change each board and each member once (and recompute each rank
+    once)."""
+
+    board_posts: Counter[int] = field(default_factory=Counter)
+    board_threads: Counter[int] = field(default_factory=Counter)
+    member_posts: Counter[int] = field(default_factory=Counter)
+    # Removed posts and hidden threads, whose notifications go.
+    gone_posts: set[int] = field(default_factory=set)
+    gone_threads: set[int] = field(default_factory=set)
+
+    def apply(self, session: Session, cause: str) -> None:
+        if self.gone_posts or self.gone_threads:
+            notifications.forget_posts(session, self.gone_posts, self.gone_threads)
+        for board_id in sorted(self.board_posts.keys() | self.board_threads.keys()):
+            session.execute(
+                update(Board)
+                .where(Board.id == board_id)
+                .values(
+                    post_count=Board.post_count + self.board_posts[board_id],
+                    thread_count=Board.thread_count + self.board_threads[board_id],
+                )
+            )
+        for member_id, posts in sorted(self.member_posts.items()):
+            if posts:
+                _count_post(session, member_id, posts, cause)
+
+
+def apply_removals(session: Session, post_ids: list[int], removed: bool, cause: str) -> list[Post]:
+    """Remove or restore posts inside the caller's unit of work, with the counting rules of
+    set_removed; returns the posts whose flag changed (posts already so are left alone).
+
+    Writes no audit entry and no notice to the author: the caller records its own action.
+    """
+    thread_ids = select(Post.thread_id).where(Post.id.in_(post_ids)).distinct()
+    # The thread row locks (in id order, so two bulk actions cannot deadlock) serialise this with
+    # replies, moves and other removals in those threads (PostgreSQL; SQLite's BEGIN IMMEDIATE
+    # already serialises every write).
+    threads = {
+        t.id: t
+        for t in session.scalars(
+            select(Thread)
+            .where(Thread.id.in_(thread_ids))
+            .order_by(Thread.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    posts = session.scalars(
+        select(Post)
+        .where(Post.id.in_(post_ids))
+        .order_by(Post.thread_id, Post.position)
+        .execution_options(populate_existing=True)
+    ).all()
+    changes = _RemovalEffects()
+    # In (thread, position) order an opening post's count of visible replies runs before any of
+    # that thread's replies flips, so the flips can wait for one flush (one UPDATE batch and one
+    # outbox write, not one per post).
+    with session.no_autoflush:
+        changed = [p for p in posts if _flip(session, threads[p.thread_id], p, removed, changes)]
+    changes.apply(session, cause)
+    return changed
+
+
+def _flip(
+    session: Session, thread: Thread, post: Post, removed: bool, changes: _RemovalEffects
+) -> bool:
+    """Flip one post's flag, noting the counts that move; False when it was already so."""
+    if post.is_removed == removed:
+        return False
+    post.is_removed = removed
+    delta = -1 if removed else +1
+    counted: dict[int, int] = {}  # author id -> visible posts appearing or disappearing
+    if post.position == 1:
+        thread.is_hidden = removed
+        counted = dict(
+            session.execute(
+                select(Post.author_id, func.count())
+                .where(Post.thread_id == thread.id, Post.position > 1, ~Post.is_removed)
+                .group_by(Post.author_id)
+            ).all()
+        )
+        changes.board_threads[thread.board_id] += delta
+    if not thread.is_hidden or post.position == 1:
+        counted[post.author_id] = counted.get(post.author_id, 0) + 1
+    changes.board_posts[thread.board_id] += delta * sum(counted.values())
+    for author_id, posts in counted.items():
+        changes.member_posts[author_id] += delta * posts
+    if removed and post.position == 1:
+        changes.gone_threads.add(thread.id)
+    elif removed:
+        changes.gone_posts.add(post.id)
+    return True
 
 
 def give_kudos(member: Member, post: Post) -> bool:

@@ -93,6 +93,14 @@ def unanswered(page: Page) -> None:
     )
 
 
+def remove_spammer_confirmation(page: Page) -> None:
+    """A moderator on a profile's "Remove spammer…" link: the page saying what it will do."""
+    log_in(page, MODERATOR)
+    profile(page)
+    page.get_by_role("link", name="Remove spammer…").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("as a spammer?")
+
+
 def login_page(page: Page) -> None:
     page.goto("/")
     banner(page).get_by_role("link", name="Log in").click()
@@ -108,6 +116,7 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "new-thread": new_thread,
     "unanswered": unanswered,
     "login": login_page,
+    "remove-spammer": remove_spammer_confirmation,
 }
 
 

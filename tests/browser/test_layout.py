@@ -203,6 +203,10 @@ PAGES: dict[str, Callable[[Page, Site], None]] = {
     "report": report_form,
     "mod-reports": as_moderator(lambda site: "/moderation/reports"),
     "mod-audit": as_moderator(lambda site: "/moderation/audit"),
+    "mod-remove-spammer": as_moderator(
+        lambda site: f"/moderation/members/{site.member.handle}/remove-spammer"
+    ),
+    "mod-spammers": as_moderator(lambda site: "/moderation/spammers"),
     "mod-boards": as_moderator(lambda site: "/moderation/boards"),
     "mod-board-form": as_moderator(lambda site: "/moderation/boards/new"),
     "mod-ranks": as_moderator(lambda site: "/moderation/ranks"),

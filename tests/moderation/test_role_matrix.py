@@ -150,6 +150,19 @@ def bob_state():
     return (bob.suspended_until, bob.fixed_rank_id, bob.role, badges)
 
 
+def remove_bob_as_spammer(app, world):
+    from forum.moderation.services import remove_spammer
+
+    with app.app_context():
+        maude = scalar(select(Member).where(Member.handle == "maude"))
+        remove_spammer(maude, scalar(select(Member).where(Member.handle == "bob")), "spam")
+
+
+def bob_as_spammer():
+    removed = scalar(select(func.count()).select_from(Post).where(Post.is_removed))
+    return (bob_state(), removed)
+
+
 def count(model):
     return lambda: scalar(select(func.count()).select_from(model))
 
@@ -245,6 +258,15 @@ CASES = {
         {"unsuspend-reason": "served"},
         prefix="unsuspend",
         setup=suspend_bob,
+    ),
+    "remove spammer": Case(
+        "/moderation/members/bob/remove-spammer",
+        MODERATORS,
+        bob_as_spammer,
+        {"reason": "spam"},
+    ),
+    "undo spammer removal": Case(
+        "/moderation/spammers/1/undo", MODERATORS, bob_as_spammer, setup=remove_bob_as_spammer
     ),
     "fixed rank": Case(
         "/moderation/members/bob/rank",
