@@ -1,7 +1,7 @@
 """spammer removals: what each "remove spammer" hid and the suspension it set, for its undo
 
 Revision ID: 02933f2315e8
-Revises: a9d4e2f7c1b3
+Revises: b7e2c4f9a1d6
 Create Date: 2026-12-06 20:43:52
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "02933f2315e8"
-down_revision = "a9d4e2f7c1b3"
+down_revision = "b7e2c4f9a1d6"
 branch_labels = None
 depends_on = None
 
