@@ -24,6 +24,7 @@ SHARED = {
     "models",
     "names",
     "permissions",
+    "spam",
     "text",
     "timezones",
 }
