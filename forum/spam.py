@@ -74,11 +74,12 @@ class SpamVerdict:
 def tokens(text: str) -> list[str]:
     """The distinct tokens of a post's rendered HTML or plain text: `links:N` (a bucket), a
     `domain:` token per linked host (and its parent domain), then lower-cased words."""
-    urls = set(_HREF.findall(text))
     plain = html.unescape(_TAG.sub(" ", text))
+    # Web links only: the renderer also links e-mail addresses (mailto:), which most signatures hold.
+    urls = {url for url in map(html.unescape, _HREF.findall(text)) if _HOST.match(url.strip())}
     urls.update(_URL.findall(plain))
     found = [f"links:{_bucket(len(urls))}"]
-    found += sorted({token for url in urls for token in _domain_tokens(html.unescape(url))})
+    found += sorted({token for url in urls for token in _domain_tokens(url)})
     for word in _WORD.findall(_URL.sub(" ", plain).lower()):
         word = word.rstrip("'-")
         if MIN_WORD <= len(word) <= MAX_WORD:

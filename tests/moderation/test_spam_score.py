@@ -77,6 +77,13 @@ def test_a_bare_link_rendered_as_its_own_text_counts_once():
     assert spam.tokens("no links at all")[0] == "links:0"
 
 
+def test_a_linked_e_mail_address_is_no_link():
+    """The renderer links addresses, and most Usenet-style signatures carry one."""
+    found = spam.tokens('<p>Write to <a href="mailto:me@shop.example">me@shop.example</a></p>')
+    assert found[0] == "links:0"
+    assert not [token for token in found if token.startswith("domain:")]
+
+
 def test_a_verdict_holds_only_when_trained_and_at_or_over_its_threshold():
     assert spam.SpamVerdict(0.95, threshold=0.9).holds
     assert spam.SpamVerdict(0.9, threshold=0.9).holds
