@@ -54,7 +54,7 @@ class Config:
     # Spam scoring (forum/spam.py): a post whose spam probability reaches the threshold is held
     # for review, once moderators have decided at least SPAM_MIN_DECISIONS spam and as many
     # not-spam posts (until then nothing is held). Figures behind the defaults: bench/spam.py.
-    SPAM_HOLD_THRESHOLD = 0.9
+    SPAM_HOLD_THRESHOLD = 0.5
     SPAM_MIN_DECISIONS = 20
 
 

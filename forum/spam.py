@@ -55,8 +55,8 @@ class SpamVerdict:
     """
 
     probability: float | None
+    threshold: float
     reasons: list[tuple[str, float]] = field(default_factory=list)
-    threshold: float = 0.9
     spam_decisions: int = 0
     ham_decisions: int = 0
     decisions_needed: int = 0
@@ -179,7 +179,7 @@ def score_tokens(session: Session, post_tokens: list[str]) -> SpamVerdict:
         )
     }
     spam_total, ham_total = counts.pop(TOTALS, (0, 0))
-    untrained = SpamVerdict(None, [], threshold, spam_total, ham_total, needed)
+    untrained = SpamVerdict(None, threshold, [], spam_total, ham_total, needed)
     if spam_total < needed or ham_total < needed:
         return untrained
     leaning = [
@@ -193,7 +193,7 @@ def score_tokens(session: Session, post_tokens: list[str]) -> SpamVerdict:
     )[:MAX_DISCRIMINATORS]
     reasons = [(token, p) for token, p in telling if p > UNKNOWN][:REASONS_SHOWN]
     return SpamVerdict(
-        _combine([p for _, p in telling]), reasons, threshold, spam_total, ham_total, needed
+        _combine([p for _, p in telling]), threshold, reasons, spam_total, ham_total, needed
     )
 
 
