@@ -13,6 +13,7 @@ from forum.extensions import db
 from forum.models import Post, SpamToken
 from tests.builders import make_member, make_thread
 from tests.databases import count_queries
+from tests.workers import attempt, run_workers
 
 SPAM = [
     "Cheap replica watches, best prices online! Order now at https://cheap-watches.example/buy",
@@ -176,6 +177,27 @@ def test_unlearning_what_was_never_learnt_leaves_the_counts_alone(app):
     assert after["printer"] == dict((t, (s, h)) for t, s, h in before)["printer"]
     assert "zanzibar" not in after
     assert after["#messages"] == (3, 4)  # one spam decision fewer, as asked: a misuse, not negative
+
+
+def learn_job(report: dict, texts: list[str], is_spam: bool) -> None:
+    """A moderator deciding each text in its own transaction (run in a worker process)."""
+
+    def decide(text: str) -> None:
+        with write_transaction() as session:
+            spam.record_decision(session, text, is_spam)
+
+    for text in texts:
+        attempt(report, decide, text)
+
+
+def test_moderators_deciding_at_the_same_moment_lose_no_count(app, tmp_path):
+    """Four processes learn overlapping tokens at once: every upsert adds, none deadlocks."""
+    texts = [f"cheap watches order now item{n} https://shop{n % 3}.example/" for n in range(12)]
+    run_workers(app, tmp_path, [(learn_job, (texts, worker % 2 == 0)) for worker in range(4)])
+    counts = {token: (s, h) for token, s, h in token_rows(app)}
+    assert counts["#messages"] == counts["cheap"] == counts["links:1"] == (24, 24)
+    assert counts["item7"] == (2, 2)
+    assert counts["domain:shop0.example"] == (8, 8)
 
 
 def test_scoring_reads_only_its_tokens_rows_in_one_query(app):
