@@ -78,6 +78,12 @@ def test_a_bare_link_rendered_as_its_own_text_counts_once():
     assert spam.tokens("no links at all")[0] == "links:0"
 
 
+def test_a_link_to_a_host_without_a_domain_counts_as_a_link_but_names_no_domain():
+    found = spam.tokens("see http://localhost:8080/admin and http://[::1]/")
+    assert found[0] == "links:2-3"
+    assert not [token for token in found if token.startswith("domain:")]
+
+
 def test_a_linked_e_mail_address_is_no_link():
     """The renderer links addresses, and most Usenet-style signatures carry one."""
     found = spam.tokens('<p>Write to <a href="mailto:me@shop.example">me@shop.example</a></p>')
