@@ -109,7 +109,7 @@ def main() -> int:
         app.config["SPAM_MIN_DECISIONS"] = 1  # the curves below show what the setting should be
         plain = [(e, spam.tokens(e.html)) for e in train], [(e, spam.tokens(e.html)) for e in test]
 
-        heading(f"All {len(train)} decisions learnt: by threshold (hold at >= threshold)")
+        heading(f"All {len(train)} decisions learnt: by threshold (hold over the threshold)")
         scores = run(app, *plain)
         print_header()
         for t in THRESHOLDS:
@@ -137,7 +137,7 @@ def main() -> int:
                 for (p, _), e in zip(scores, test, strict=True)
                 if e.is_spam and e.domains == kind
             ]
-            held = sum(p >= threshold for p, _ in kind_scores)
+            held = sum(p > threshold for p, _ in kind_scores)
             print(f"  {label:<36} {held}/{len(kind_scores)} = {held / len(kind_scores):.1%}")
 
         heading(
@@ -306,9 +306,9 @@ def naive_product_scores(app, test: list) -> list[tuple[float, bool]]:
 
 
 def measure(scores: list[tuple[float, bool]], threshold: float) -> list[float]:
-    """[precision, recall, F1, share of ham held] when posts at or over the threshold are held."""
-    held_spam = sum(p >= threshold and s for p, s in scores)
-    held_ham = sum(p >= threshold and not s for p, s in scores)
+    """[precision, recall, F1, share of ham held] when posts over the threshold are held."""
+    held_spam = sum(p > threshold and s for p, s in scores)
+    held_ham = sum(p > threshold and not s for p, s in scores)
     spam = sum(s for _, s in scores)
     precision = held_spam / (held_spam + held_ham) if held_spam + held_ham else 1.0
     recall = held_spam / spam

@@ -67,8 +67,9 @@ class SpamVerdict:
 
     @property
     def holds(self) -> bool:
-        """Whether the post waits for a moderator: only when trained and at or over the threshold."""
-        return self.probability is not None and self.probability >= self.threshold
+        """Whether the post waits for a moderator: only when trained and over the threshold (a
+        post of words never decided scores exactly 0.5, the default, and is not held)."""
+        return self.probability is not None and self.probability > self.threshold
 
 
 def tokens(text: str) -> list[str]:
