@@ -38,8 +38,10 @@ REASONS_SHOWN = 8
 MAX_TOKENS = 2000
 MIN_WORD, MAX_WORD = 3, 20
 
-_HREF = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
+# [^<>]: a match never runs past the next "<", so text of 10,000 "<a " costs one pass, not
+# one pass per "<" (20 s for a 32,000-character post with [^>]).
+_HREF = re.compile(r"""<a\b[^<>]*?\bhref\s*=\s*["']([^"'<>]*)["']""", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]*>")
 _URL = re.compile(r"""\b(?:https?|ftp)://[^\s<>"']+""", re.IGNORECASE)
 _HOST = re.compile(r"^(?:https?|ftp)://(?:[^@/?#]*@)?([^:/?#]+)", re.IGNORECASE)
 _HOSTNAME = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
