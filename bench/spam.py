@@ -61,7 +61,8 @@ SEEDS_PER_POINT = 3
 PRECISION_BAR = 0.95
 HAM_HELD_BAR = 0.02
 HOSTILE_LENGTH = 32_000  # FORUM_MAX_POST_LENGTH
-HOSTILE_BAR = 10  # times an ordinary post of the same length
+HOSTILE_BAR = 50  # times an ordinary post of the same length: linear work stays under 10x, a
+# pattern that rescans per "<" was 1,000x and more
 
 _HEADER = re.compile(r"^[A-Za-z][\w-]*:.*$")
 _CAMPAIGN_WORDS = (
