@@ -24,7 +24,8 @@ and the figures say how well the classifier separates *this* spam from *this* ha
 Limits: forsale posts are honest sellers writing in 1993, not spammers writing today (no
 obfuscated words, no link shorteners, no copy-paste campaigns of near-identical posts), and the
 links are the benchmark's, added by rule; misc.forsale replies and sales talk inside the other
-boards (comp.* posts with prices) stay ham. The set measures the machinery (tokens, counts, the
+boards (comp.* posts with prices) stay ham. The split is by thread, not author: a seller's
+signature words learnt from one post help with their next. The set measures the machinery (tokens, counts, the
 combination, the threshold) on a plausible task; a real forum's spam will differ.
 
 Everything runs through forum.spam on a migrated SQLite database (learn in write transactions,
