@@ -52,6 +52,11 @@ class Config:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 4
+    # Spam scoring (forum/spam.py): a post whose spam probability reaches the threshold is held
+    # for review, once moderators have decided at least SPAM_MIN_DECISIONS spam and as many
+    # not-spam posts (until then nothing is held). Figures behind the defaults: bench/spam.py.
+    SPAM_HOLD_THRESHOLD = 0.5
+    SPAM_MIN_DECISIONS = 20
 
 
 def load_config(app, overrides: dict | None = None) -> None:

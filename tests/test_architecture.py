@@ -33,6 +33,7 @@ SHARED = {
     "models",
     "names",
     "permissions",
+    "spam",
     "text",
     "timezones",
 }

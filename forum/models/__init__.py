@@ -20,6 +20,7 @@ from forum.models.notification import (
 )
 from forum.models.reputation import Badge, MemberBadge, Rank, RankChange
 from forum.models.search import IndexOutbox, SearchMiss
+from forum.models.spam import SpamToken
 from forum.models.spammer import SpammerRemoval, SpammerRemovalPost
 from forum.models.thread import Kudos, Post, PostRevision, Thread
 
@@ -51,6 +52,7 @@ __all__ = [
     "ReportStatus",
     "Role",
     "SearchMiss",
+    "SpamToken",
     "SpammerRemoval",
     "SpammerRemovalPost",
     "Subscription",
