@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from forum import lookups, permissions
+from forum.auth import defences
 from forum.errors import ForumError, InvalidInput
 from forum.extensions import db
 from forum.forms import ButtonForm
@@ -150,6 +151,13 @@ def resolve_report(report_id: int, decision: str):
 @bp.get("/moderation/audit")
 def audit_log():
     return _listing("moderation/audit.html", services.audit_entries(page_arg()), "audit_log")
+
+
+@bp.get("/moderation/registrations")
+def refused_registrations():
+    """Registrations the defences refused (forum.auth.defences), newest first."""
+    listing = defences.refused_registrations(page_arg())
+    return _listing("moderation/registrations.html", listing, "refused_registrations")
 
 
 # threads -----------------------------------------------------------------------------------------
