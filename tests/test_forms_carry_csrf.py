@@ -31,6 +31,7 @@ PAGES = [
     "/notifications/settings",
     "/moderation/reports",
     "/moderation/audit",
+    "/moderation/registrations",
     "/moderation/boards",
     "/moderation/boards/1",
     "/moderation/ranks",
