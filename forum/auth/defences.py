@@ -32,6 +32,15 @@ def form_stamp(issued_at: float | None = None) -> str:
     return _stamps().dumps(round(time.time() if issued_at is None else issued_at, 3))
 
 
+def _stamp_age(stamp: str | None) -> float | None:
+    """Seconds since a stamp was signed; None when it is missing, forged or over a day old."""
+    try:
+        age = time.time() - float(_stamps().loads(stamp or ""))
+    except (BadSignature, TypeError, ValueError):
+        return None
+    return None if age > STAMP_MAX_AGE else age
+
+
 def check_form(honeypot: str | None, stamp: str | None) -> None:
     """Refuse a filled honeypot, or a form sent too soon after it was shown.
 
@@ -43,14 +52,17 @@ def check_form(honeypot: str | None, stamp: str | None) -> None:
     min_seconds = current_app.config["REGISTRATION_MIN_SECONDS"]
     if not min_seconds:
         return
-    try:
-        age = time.time() - float(_stamps().loads(stamp or ""))
-    except (BadSignature, TypeError, ValueError) as exc:
-        raise RegistrationRefused(Refusal.STAMP) from exc
-    if age > STAMP_MAX_AGE:
+    age = _stamp_age(stamp)
+    if age is None:
         raise RegistrationRefused(Refusal.STAMP)
     if age < min_seconds:
         raise RegistrationRefused(Refusal.TOO_FAST)
+
+
+def stamp_for_form_shown_again(stamp: str | None) -> str:
+    """The stamp a re-shown form carries: the one it came with while valid, so a person fixing a
+    typo in a second is not refused as too fast, else a fresh one."""
+    return stamp if _stamp_age(stamp) is not None else form_stamp()
 
 
 def address_hash(remote_addr: str | None) -> str:

@@ -89,9 +89,12 @@ def register():
                 "success",
             )
             return redirect(url_for("threads.index"))
-    # Shown again, the form is timed afresh; the trap starts empty (a browser may have filled it).
-    form.website.data, form.stamp.data = "", defences.form_stamp()
-    status = 400 if form.errors or refused else 200
+    # The trap starts empty again (a browser's autofill may have filled it).
+    form.website.data = ""
+    form.stamp.data = defences.stamp_for_form_shown_again(form.stamp.data)
+    # A refusal is 200, an ordinary page saying "not now": nothing in the request was wrong (a
+    # person on a busy shared address meets the cap too), and a bot learns nothing from it.
+    status = 400 if form.errors else 200
     return render_template("auth/register.html", form=form, refused=refused), status
 
 

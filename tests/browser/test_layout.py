@@ -203,6 +203,7 @@ PAGES: dict[str, Callable[[Page, Site], None]] = {
     "report": report_form,
     "mod-reports": as_moderator(lambda site: "/moderation/reports"),
     "mod-audit": as_moderator(lambda site: "/moderation/audit"),
+    "mod-registrations": as_moderator(lambda site: "/moderation/registrations"),
     "mod-boards": as_moderator(lambda site: "/moderation/boards"),
     "mod-board-form": as_moderator(lambda site: "/moderation/boards/new"),
     "mod-ranks": as_moderator(lambda site: "/moderation/ranks"),

@@ -8,10 +8,12 @@ with signed stamps in tests/auth/test_registration_defences.py.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.actions import banner, new_person, register
+from tests.browser.actions import MODERATOR, banner, log_in, new_person, register
 
 pytestmark = pytest.mark.browser
 
@@ -35,3 +37,27 @@ def test_the_trap_field_is_off_screen_and_skipped_by_the_tab_key(page):
     page.get_by_label("Password").focus()
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Create account")).to_be_focused()
+
+
+def test_a_robot_filling_the_trap_is_refused_and_moderators_see_it(new_context):
+    robot = new_person("robot")
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto("/register")
+    page.get_by_label("Handle").fill(robot.handle)
+    page.get_by_label("Display name").fill(robot.display_name)
+    page.get_by_label("E-mail address").fill(robot.email)
+    page.get_by_label("Password").fill(robot.password)
+    page.locator("input[name=website]").fill("https://spam.example")
+    page.get_by_role("button", name="Create account").click()
+
+    expect(page.get_by_role("alert")).to_have_text(re.compile("could not create your account"))
+    expect(page.get_by_label("Handle")).to_have_value(robot.handle)
+    expect(page.get_by_label("Password")).to_have_value("")
+    expect(banner(page).get_by_role("link", name="Register")).to_be_visible()
+
+    moderator = new_context().new_page()
+    log_in(moderator, MODERATOR)
+    moderator.goto("/moderation/registrations")
+    row = moderator.get_by_role("row").filter(has_text=robot.handle)
+    expect(row).to_contain_text("Trap field filled")
+    expect(row).to_contain_text("example.com")
