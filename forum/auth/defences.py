@@ -66,7 +66,7 @@ def stamp_for_form_shown_again(stamp: str | None) -> str:
 
 
 def address_hash(remote_addr: str | None) -> str:
-    """An IP address as an HMAC keyed with the secret key: counts can be kept, IPs cannot be read."""
+    """An IP address as an HMAC keyed with the secret key: countable, but the IP is not readable."""
     key = current_app.config["SECRET_KEY"]
     key = key.encode() if isinstance(key, str) else key
     return hmac.new(key, (remote_addr or "").encode(), hashlib.sha256).hexdigest()

@@ -1,10 +1,11 @@
-"""Registering in a real browser with JavaScript switched off: the spam defences (forum.auth.defences)
-need none, and the trap field stays out of a person's sight and keyboard path.
+"""Registering in a real browser with JavaScript off: the spam defences (forum.auth.defences) need
+none, and the trap field stays out of a person's sight and keyboard path.
 
 The session's servers run with REGISTRATION_MIN_SECONDS=0 (tests/servers.py); one server of this
 module times the form (3 seconds, the default), and the person simply sends it again until it is
-accepted: the re-shown form keeps its stamp, so no sleep is needed. tests/auth/test_registration_defences.py
-tests each defence exactly, with stamps signed for chosen times.
+accepted: the re-shown form keeps its stamp, so no sleep is needed.
+tests/auth/test_registration_defences.py tests each defence exactly, with stamps signed for chosen
+times.
 """
 
 from __future__ import annotations
