@@ -19,6 +19,7 @@ from forum.models import Member, Refusal, RefusedRegistration, Registration
 from tests.builders import DEFAULT_PASSWORD, make_member
 from tests.databases import db_count, db_scalar
 from tests.pages import login, post_form
+from tests.workers import run_workers
 
 ADDRESS, OTHER_ADDRESS = "203.0.113.5", "198.51.100.7"
 REFUSED = RegistrationRefused(None).args[0]
@@ -297,3 +298,36 @@ def test_members_created_by_the_cli_are_not_counted_against_an_address(app):
     with app.app_context():
         register_member("admin-made", "Made", DEFAULT_PASSWORD)
     assert db_scalar(app, select(Registration.id)) is None
+
+
+def register_from_one_address_job(report: dict, worker: int, cap: int) -> None:
+    """Register a handful of members from one address (run in its own process); any error but
+    the cap's refusal reaches the test through the worker's report."""
+    from flask import current_app
+
+    from forum.auth import defences
+    from forum.auth.services import register as register_member
+
+    current_app.config["REGISTRATIONS_PER_IP_PER_DAY"] = cap
+    report.update(registered=0, refused=0)
+    for n in range(4):
+        try:
+            register_member(
+                f"racer-{worker}-{n}",
+                "Racer",
+                DEFAULT_PASSWORD,
+                address_hash=defences.address_hash(ADDRESS),
+            )
+        except RegistrationRefused:
+            report["refused"] += 1
+        else:
+            report["registered"] += 1
+
+
+def test_registrations_racing_from_one_address_stay_within_the_cap(app, tmp_path):
+    reports = run_workers(
+        app, tmp_path, [(register_from_one_address_job, (w, 5)) for w in range(4)]
+    )
+    assert sum(r["registered"] for r in reports) == 5
+    assert sum(r["refused"] for r in reports) == 11
+    assert db_count(app, Member) == 5 and db_count(app, Registration) == 5
