@@ -48,6 +48,10 @@ class Config:
     # The task queue (Huey): empty = a SQLite file in instance/ (no server), redis://... at scale,
     # memory:// keeps tasks in the process (tests, which run the jobs themselves).
     TASK_QUEUE_URL = ""
+    # Registration defences: seconds a person takes at least to fill the register form (0: no
+    # time check), and registrations allowed per IP address in 24 hours (0: no cap).
+    REGISTRATION_MIN_SECONDS = 3
+    REGISTRATIONS_PER_IP_PER_DAY = 5
     # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile)
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

@@ -23,3 +23,14 @@ class InvalidInput(ForumError):
 
 class HandleTaken(InvalidInput):
     """Another member already has this handle."""
+
+
+class RegistrationRefused(ForumError):
+    """A registration defence fired; the visitor sees one message whichever it was."""
+
+    def __init__(self, reason) -> None:
+        super().__init__(
+            "We could not create your account just now. Please wait a moment and try again, "
+            "or contact the moderators if this keeps happening."
+        )
+        self.reason = reason  # a forum.models.Refusal, for the moderators' log only

@@ -37,6 +37,10 @@ def config_for_tests(database_url: str, tmp_path: Path) -> dict:
         "TASK_QUEUE_URL": "memory://",  # tests run the jobs themselves (forum.tasks.run_pending_work)
         "BASE_URL": "http://localhost",
         "MAIL_FILE_DIR": str(tmp_path / "mail"),  # mail without an SMTP server stays in the test
+        # Test clients register at once and from one address; tests/auth/test_registration_defences
+        # switches these on where it tests them.
+        "REGISTRATION_MIN_SECONDS": 0,
+        "REGISTRATIONS_PER_IP_PER_DAY": 100_000,
         # argon2id stays argon2id, just cheap enough for a test suite
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,

@@ -33,6 +33,7 @@ PAGES = [
     "/moderation/audit",
     "/moderation/members/bob/remove-spammer",
     "/moderation/spammers",
+    "/moderation/registrations",
     "/moderation/boards",
     "/moderation/boards/1",
     "/moderation/ranks",

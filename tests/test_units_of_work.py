@@ -22,6 +22,7 @@ from forum.models import (
     Member,
     Notification,
     Post,
+    Refusal,
     Report,
     Role,
     SpammerRemoval,
@@ -97,6 +98,12 @@ def _auth():
     from forum.auth import services
 
     return services
+
+
+def _defences():
+    from forum.auth import defences
+
+    return defences
 
 
 def _notifications():
@@ -177,6 +184,12 @@ SERVICES: dict[str, Callable[[World], object]] = {
     ),
     "register": lambda w: _auth().register(
         "newbie", "New B", DEFAULT_PASSWORD, email="newbie@example.com"
+    ),
+    "register from an address": lambda w: _auth().register(
+        "visitor", "Visitor V", DEFAULT_PASSWORD, address_hash=_defences().address_hash("192.0.2.1")
+    ),
+    "log a refused registration": lambda w: _defences().log_refusal(
+        Refusal.HONEYPOT, "spammer", "spam@spam.example", _defences().address_hash("192.0.2.1")
     ),
     "change password": lambda w: _auth().change_password(
         w.member("alice"), DEFAULT_PASSWORD, "another long passphrase"

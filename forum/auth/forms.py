@@ -29,6 +29,9 @@ class RegisterForm(FlaskForm):
     )
     email = EmailField("E-mail address", validators=EMAIL_VALIDATORS)
     password = PasswordField("Password", validators=[service_rule(services.check_password_rules)])
+    # Defences (forum.auth.defences): a field only bots fill in, and when the form was shown.
+    website = StringField("Leave this empty: it is a trap for spam robots")
+    stamp = HiddenField()
     submit = SubmitField("Create account")
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forum import mail
+from forum.auth import defences
 from forum.database import utcnow, write_transaction
 from forum.errors import HandleTaken, InvalidInput
 from forum.extensions import db
@@ -142,10 +143,13 @@ def register(
     password: str,
     role: Role = Role.MEMBER,
     email: str | None = None,
+    address_hash: str | None = None,
 ) -> Member:
     """Create a member; raises InvalidInput or HandleTaken with a message for the form.
 
-    With an e-mail address, a confirmation link is mailed to it in the same unit of work.
+    With an e-mail address, a confirmation link is mailed to it in the same unit of work. With
+    the (hashed) address of a visitor registering themselves, the daily cap per address applies
+    (RegistrationRefused); administrators creating accounts from the CLI pass none.
     """
     handle = normalise_handle(handle)
     check_password_rules(password)
@@ -158,6 +162,8 @@ def register(
                 raise HandleTaken("That handle is taken.")
             if address and _email_taken(session, address, None):
                 raise InvalidInput(EMAIL_TAKEN)
+            if address_hash is not None:
+                defences.claim_registration(session, address_hash)
             member = Member(
                 handle=handle,
                 display_name=display_name,

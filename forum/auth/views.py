@@ -17,7 +17,7 @@ from flask import (
 from flask_login import COOKIE_NAME, current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
-from forum.auth import services
+from forum.auth import defences, services
 from forum.auth.forms import (
     ChangePasswordForm,
     EmailForm,
@@ -27,7 +27,7 @@ from forum.auth.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
-from forum.errors import InvalidInput
+from forum.errors import InvalidInput, RegistrationRefused
 from forum.extensions import limiter
 from forum.web import keeps_form_on_csrf_failure
 
@@ -63,14 +63,21 @@ def register():
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(url_for("threads.index"))
     form = RegisterForm()
+    refused = None
     if form.validate_on_submit():
+        address = defences.address_hash(request.remote_addr)
         try:
+            defences.check_form(form.website.data, form.stamp.data)
             member = services.register(
                 form.handle.data,
                 form.display_name.data,
                 form.password.data,
                 email=form.email.data,
+                address_hash=address,
             )
+        except RegistrationRefused as exc:
+            defences.log_refusal(exc.reason, form.handle.data, form.email.data, address)
+            refused = str(exc)
         except InvalidInput as exc:
             field = form.email if "e-mail" in str(exc) else form.handle
             field.errors.append(str(exc))
@@ -82,7 +89,13 @@ def register():
                 "success",
             )
             return redirect(url_for("threads.index"))
-    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+    # The trap starts empty again (a browser's autofill may have filled it).
+    form.website.data = ""
+    form.stamp.data = defences.stamp_for_form_shown_again(form.stamp.data)
+    # A refusal is 200, an ordinary page saying "not now": nothing in the request was wrong (a
+    # person on a busy shared address meets the cap too), and a bot learns nothing from it.
+    status = 400 if form.errors else 200
+    return render_template("auth/register.html", form=form, refused=refused), status
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -18,6 +18,7 @@ from forum.models.notification import (
     ThreadRead,
     WatchLevel,
 )
+from forum.models.registration import Refusal, RefusedRegistration, Registration
 from forum.models.reputation import Badge, MemberBadge, Rank, RankChange
 from forum.models.search import IndexOutbox, SearchMiss
 from forum.models.spam import SpamToken
@@ -48,6 +49,9 @@ __all__ = [
     "PostRevision",
     "Rank",
     "RankChange",
+    "Refusal",
+    "RefusedRegistration",
+    "Registration",
     "Report",
     "ReportStatus",
     "Role",

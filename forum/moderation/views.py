@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from forum import lookups, permissions
+from forum.auth import defences
 from forum.errors import ForumError, InvalidInput
 from forum.extensions import db
 from forum.forms import ButtonForm
@@ -160,6 +161,13 @@ def audit_log():
     listing = services.audit_entries(page_arg())
     removals = services.removals_by_entry([e.id for e in listing.items])
     return _listing("moderation/audit.html", listing, "audit_log", removals=removals)
+
+
+@bp.get("/moderation/registrations")
+def refused_registrations():
+    """Registrations the defences refused (forum.auth.defences), newest first."""
+    listing = defences.refused_registrations(page_arg())
+    return _listing("moderation/registrations.html", listing, "refused_registrations")
 
 
 # threads -----------------------------------------------------------------------------------------

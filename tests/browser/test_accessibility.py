@@ -106,6 +106,21 @@ def login_page(page: Page) -> None:
     banner(page).get_by_role("link", name="Log in").click()
 
 
+def register_page(page: Page) -> None:
+    """The register form, with its trap field for spam robots (hidden from people)."""
+    page.goto("/")
+    banner(page).get_by_role("link", name="Register").click()
+
+
+def refused_registrations(page: Page) -> None:
+    log_in(page, MODERATOR)
+    page.goto("/moderation/audit")
+    page.get_by_role("navigation", name="Moderation").get_by_role(
+        "link", name="Refused registrations"
+    ).click()
+    expect(page.get_by_role("heading", name="Refused registrations")).to_be_visible()
+
+
 PAGES: dict[str, Callable[[Page], None]] = {
     "boards": boards,
     "board-list": board_list,
@@ -117,6 +132,8 @@ PAGES: dict[str, Callable[[Page], None]] = {
     "unanswered": unanswered,
     "login": login_page,
     "remove-spammer": remove_spammer_confirmation,
+    "register": register_page,
+    "refused-registrations": refused_registrations,
 }
 
 

@@ -207,6 +207,7 @@ PAGES: dict[str, Callable[[Page, Site], None]] = {
         lambda site: f"/moderation/members/{site.member.handle}/remove-spammer"
     ),
     "mod-spammers": as_moderator(lambda site: "/moderation/spammers"),
+    "mod-registrations": as_moderator(lambda site: "/moderation/registrations"),
     "mod-boards": as_moderator(lambda site: "/moderation/boards"),
     "mod-board-form": as_moderator(lambda site: "/moderation/boards/new"),
     "mod-ranks": as_moderator(lambda site: "/moderation/ranks"),
