@@ -10,7 +10,7 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 PACKAGE = TESTS.parent / "forum"
-AREAS = {"auth", "members", "moderation", "notifications", "reputation", "search", "threads"}
+AREAS = {"api", "auth", "members", "moderation", "notifications", "reputation", "search", "threads"}
 # forum/ level pieces every area may use; they use no area themselves.
 SHARED = {
     "audit",

@@ -21,8 +21,10 @@ from forum.models.notification import (
 from forum.models.reputation import Badge, MemberBadge, Rank, RankChange
 from forum.models.search import IndexOutbox, SearchMiss
 from forum.models.thread import Kudos, Post, PostRevision, Thread
+from forum.models.token import ApiToken
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "Badge",
     "Board",

@@ -69,7 +69,10 @@ def thread_row_options() -> tuple:
     Loading each author's ranks and badge and each last post's body made board pages the slowest
     listing; anything else a template asks of these objects raises in the tests rather than
     costing a query per row."""
-    names_only = (load_only(Member.id, Member.display_name, raiseload=True), raiseload("*"))
+    names_only = (
+        load_only(Member.id, Member.handle, Member.display_name, raiseload=True),
+        raiseload("*"),
+    )
     return (
         joinedload(Thread.author).options(*names_only),
         joinedload(Thread.last_post)
@@ -79,12 +82,15 @@ def thread_row_options() -> tuple:
     )
 
 
-def thread_list(listing: Listing, *, after: Cursor | None, per_page: int) -> ThreadPage:
-    """One page of a cross-board list, newest activity first: one query, a keyset range walked
-    down an index (ix_threads_*), so page 100 costs what page 1 costs."""
+def thread_list(
+    listing: Listing, *, after: Cursor | None, per_page: int, board_id: int | None = None
+) -> ThreadPage:
+    """One page of a list (cross-board, or one board's), newest activity first: one query, a
+    keyset range walked down an index (ix_threads_*), so page 100 costs what page 1 costs."""
+    where = _listed(listing) + ([Thread.board_id == board_id] if board_id is not None else [])
     statement = (
         select(Thread)
-        .where(*_listed(listing))
+        .where(*where)
         .options(*thread_row_options())
         .order_by(Thread.last_posted_at.desc(), Thread.id.desc())
         .limit(per_page + 1)  # one more says whether another page follows
