@@ -184,3 +184,19 @@ def test_watch_mute_and_unwatch(app, client, tokens, thread):
     assert level() is None
     bad = client.put(url, json={"level": "loud"}, headers=tokens["maude"])
     assert bad.status_code == 422 and list(bad.get_json()["errors"]) == ["level"]
+
+
+def test_unknown_fields_are_refused_so_a_misspelt_one_is_not_ignored(app, client, tokens, thread):
+    response = client.post(
+        f"/api/v1/threads/{thread}/posts",
+        json={"body": "Hi", "author_id": 1, "kudos_count": 9999},
+        headers=tokens["bob"],
+    )
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"author_id", "kudos_count"}
+    assert db_count(app, Post) == 2
+
+
+def test_the_settings_page_links_to_the_tokens(client, member):
+    login(client, "alice")
+    assert 'href="/settings/tokens"' in client.get("/members/settings").get_data(as_text=True)
