@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from forum.api.problems import MEDIA_TYPE
 from forum.api.schemas import ProblemSchema
 
 SECURITY_SCHEMES = {
@@ -30,6 +31,14 @@ class ForumApi(Api):
 
     def _register_error_handlers(self) -> None:
         pass
+
+    def _register_responses(self) -> None:
+        """Its shared error responses (422, default) documented as problem+json, which they are."""
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = MEDIA_TYPE
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE  # answers that succeed stay application/json
 
 
 def init_app(app: Flask, blueprint) -> ForumApi:

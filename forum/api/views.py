@@ -63,9 +63,30 @@ def conditional_and_cors(response):
     return response
 
 
+WRITE_REFUSALS = {
+    401: "No token, or a revoked one (WWW-Authenticate: Bearer)",
+    403: "Not allowed: not yours, a read-only token, a suspended account",
+    404: "No such thread or post, or one hidden from you",
+    409: "A locked thread, or an edit window that has closed",
+    429: "A rate limit (Retry-After says when to try again)",
+}
+
+
+def problems_documented(view, statuses: dict[int, str]):
+    """The problem+json answers an operation may give, in the OpenAPI document."""
+    for status, description in statuses.items():
+        view = bp.alt_response(
+            status,
+            schema=schemas.ProblemSchema,
+            description=description,
+            content_type=problems.MEDIA_TYPE,
+        )(view)
+    return view
+
+
 def writes(view):
     """A write: refused (401/403) before its body is even read unless the caller may write."""
-    documented = bp.doc(security=BEARER)(view)
+    documented = problems_documented(bp.doc(security=BEARER)(view), WRITE_REFUSALS)
 
     @functools.wraps(documented)
     def checked(*args, **kwargs):
@@ -167,6 +188,7 @@ def boards():
 
 
 @bp.get("/boards/<slug>/threads")
+@functools.partial(problems_documented, statuses={404: "No such board"})
 @bp.arguments(schemas.AfterArgs, location="query", as_kwargs=True)
 @bp.response(200, schemas.ThreadPageSchema)
 def board_threads(slug: str, after: str | None = None):
@@ -189,6 +211,9 @@ def board_threads(slug: str, after: str | None = None):
 
 
 @bp.get("/threads/<int:thread_id>")
+@functools.partial(
+    problems_documented, statuses={404: "No such thread (or hidden from you), or no such page"}
+)
 @bp.arguments(schemas.PageArgs, location="query", as_kwargs=True)
 @bp.response(200, schemas.ThreadSchema)
 def thread(thread_id: int, page: int):
@@ -213,6 +238,9 @@ def thread(thread_id: int, page: int):
 
 
 @bp.get("/posts/<int:post_id>")
+@functools.partial(
+    problems_documented, statuses={404: "No such post, or its thread is hidden from you"}
+)
 @bp.response(200, schemas.PostSchema)
 def post(post_id: int):
     """One post, as its thread shows it."""
@@ -221,6 +249,7 @@ def post(post_id: int):
 
 
 @bp.get("/members/<handle>")
+@functools.partial(problems_documented, statuses={404: "No such member"})
 @bp.response(200, schemas.ProfileSchema)
 def member(handle: str):
     """A member's public profile (never their e-mail address)."""

@@ -46,6 +46,12 @@ def test_the_openapi_document_is_valid_3_1_and_lists_every_operation(client):
         ("DELETE", "/api/v1/threads/{thread_id}/watch"),
     } <= operations
     assert "bearerAuth" in spec["components"]["securitySchemes"]
+    start = spec["paths"]["/api/v1/threads"]["post"]["responses"]
+    assert set(start["401"]["content"]) == {"application/problem+json"}
+    unprocessable = spec["components"]["responses"]["UNPROCESSABLE_ENTITY"]
+    assert unprocessable["content"]["application/problem+json"]["schema"]["$ref"].endswith(
+        "Problem"
+    )
 
 
 def test_the_docs_page_lists_the_operations_without_scripts(client):
