@@ -36,6 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     timezones.init_app(app)
     tasks.init_app(app)
 
+    from forum.api import openapi
+    from forum.api import views as api
     from forum.auth import views as auth
     from forum.feeds import views as feeds
     from forum.members import views as members
@@ -46,6 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     for area in (threads, auth, members, moderation, search_views, notifications, feeds):
         app.register_blueprint(area.bp)
+    openapi.init_app(app, api.bp)
+    app.register_blueprint(api.pages)
 
     from forum.cli import forum_cli
     from forum.search.cli import search_cli

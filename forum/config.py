@@ -35,6 +35,11 @@ class Config:
     # Off: the 429 page sets Retry-After itself, to the wait it names (Flask-Limiter's header
     # rounds its own way and replaced it, so page and header disagreed by a second).
     RATELIMIT_HEADERS_ENABLED = False
+    # The JSON API (/api/v1): requests a minute per token or member, and per address anonymously;
+    # origins whose pages may read it (CORS, GET only; empty: none, the browser's default).
+    API_RATE_LIMIT = "300/minute"
+    API_ANONYMOUS_RATE_LIMIT = "60/minute"
+    API_CORS_ORIGINS: tuple[str, ...] = ()  # FORUM_API_CORS_ORIGINS='["https://..."]'
     # Where links in e-mail point (workers build them without a request).
     BASE_URL = "http://127.0.0.1:5000"
     # smtp://user:pass@host:25[?starttls=1] or smtps://host:465; empty: .eml files in instance/mail/

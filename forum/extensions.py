@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and bound to the app in create_app()."""
 
+import math
+import time
+
 from flask import request
 from flask_limiter import Limiter
 from flask_login import LoginManager, current_user
@@ -29,6 +32,13 @@ def member_or_ip() -> str:
     if current_user.is_authenticated:
         return f"member:{current_user.id}"
     return f"ip:{request.remote_addr}"
+
+
+def retry_after() -> int:
+    """Seconds until the limit just exceeded lets a request through (the Retry-After value)."""
+    current = limiter.current_limit
+    # window[0] is when the oldest counted hit leaves the window (reset_at adds a second to it)
+    return max(1, math.ceil(current.window[0] - time.time())) if current else 60
 
 
 db = SQLAlchemy(model_class=Base)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
-
 from flask import Flask, abort, current_app, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
@@ -14,8 +11,9 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from forum.api import problems
 from forum.database import configure_sqlite
-from forum.extensions import csrf, db, limiter, login_manager
+from forum.extensions import csrf, db, login_manager, retry_after
 from forum.models import Member, MemberSession
 from forum.text import storable
 
@@ -144,14 +142,16 @@ def add_security_headers(response):
 
 
 def http_error(error: HTTPException):
+    """An error page; under /api/v1 a problem document, also for URLs no API view matched
+    (the API blueprint's own handlers see only errors raised in its views)."""
+    if problems.is_api_request():
+        return problems.from_http_error(error)
     return render_template("errors/error.html", error=error), error.code
 
 
 def rate_limited(error: RateLimitExceeded):
     """Say how long to wait and give the member back whatever they typed."""
-    current = limiter.current_limit
-    # window[0] is when the oldest counted hit leaves the window (reset_at adds a second to it)
-    wait = max(1, math.ceil(current.window[0] - time.time())) if current else 60
+    wait = retry_after()
     draft = request.form.get("body", "") if request.method == "POST" else ""
     reason = error.description if error.limit.error_message else ""  # the limit's own words
     response = render_template("errors/rate_limited.html", wait=wait, draft=draft, reason=reason)

@@ -62,3 +62,21 @@ def field_error(html: str, field: str) -> str | None:
     """The message shown beside a form field, if any."""
     match = re.search(rf'<p class="field-error" id="{field}-error" role="alert">(.*?)</p>', html)
     return unescape(match[1]) if match else None
+
+
+TOKEN_RE = re.compile(r'id="new-token" type="text" readonly value="(forum_pat_[^"]+)"')
+
+
+def create_api_token(client: FlaskClient, name: str = "my bot", write: bool = True) -> str:
+    """Create a personal API token on the settings page, as a logged-in member would; its
+    secret, read from the one page that shows it."""
+    data = {"name": name, **({"write": "y"} if write else {})}
+    response = post_form(client, "/settings/tokens", data)
+    assert response.status_code == 201, response.get_data(as_text=True)[:2000]
+    match = TOKEN_RE.search(response.get_data(as_text=True))
+    assert match, "the new token is not shown"
+    return match[1]
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}

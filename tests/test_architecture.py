@@ -11,6 +11,7 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 PACKAGE = TESTS.parent / "forum"
 AREAS = {
+    "api",
     "auth",
     "feeds",
     "members",

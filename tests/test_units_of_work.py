@@ -118,6 +118,26 @@ def _members():
     return services
 
 
+def _tokens():
+    from forum.api import tokens
+
+    return tokens
+
+
+def _revoke_a_token(w: World) -> None:
+    token, _ = _tokens().create_token(w.member("alice"), "bot", write=True)
+    with count_commits() as commits:
+        assert _tokens().revoke_token(w.member("alice"), token.id)
+    assert len(commits) == 1
+
+
+def _use_a_token(w: World) -> None:
+    _, secret = _tokens().create_token(w.member("alice"), "bot", write=False)
+    with count_commits() as commits:
+        _tokens().note_used(_tokens().token_for(secret))
+    assert len(commits) == 1
+
+
 def _reset_token(w: World) -> str:
     """A reset link's token, as the e-mail would carry it."""
     from forum.auth.services import _password_fingerprint, _serializer
@@ -211,6 +231,7 @@ SERVICES: dict[str, Callable[[World], object]] = {
         w.member("alice"), db.session.scalar(select(Notification.id))
     ),
     "mark all read": lambda w: _notifications().mark_all_read(w.member("alice")),
+    "create API token": lambda w: _tokens().create_token(w.member("alice"), "bot", write=True),
     "note read position": lambda w: _notifications().note_read(w.member("bob"), w.thread(), 2, 1),
 }
 
@@ -268,3 +289,13 @@ def test_undoing_a_spammer_removal_is_one_unit_of_work(app, world):
             _moderation().undo_spammer_removal(world.member("maude"), removal)
         assert len(commits) == 1
         assert not world.post(2).is_removed
+
+
+def test_revoking_an_api_token_is_one_unit_of_work(app, world):
+    with app.app_context():
+        _revoke_a_token(world)
+
+
+def test_noting_an_api_token_used_is_one_unit_of_work(app, world):
+    with app.app_context():
+        _use_a_token(world)

@@ -24,8 +24,10 @@ from forum.models.search import IndexOutbox, SearchMiss
 from forum.models.spam import SpamToken
 from forum.models.spammer import SpammerRemoval, SpammerRemovalPost
 from forum.models.thread import Kudos, Post, PostRevision, Thread
+from forum.models.token import ApiToken
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "Badge",
     "Board",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app
+from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from forum.search.service import SearchService
@@ -38,6 +39,24 @@ def init_app(app: Flask) -> None:
 
 def get_search(app: Flask | None = None) -> SearchService:
     return (app or current_app).extensions[EXTENSION]
+
+
+PER_PAGE = 10  # results a page, on the search page and the API alike
+
+
+def search_limit() -> str:
+    """Searches a minute, for the page and the API alike."""
+    return "30/minute" if current_user.is_authenticated else "15/minute"
+
+
+def run_search(text: str, *, page: int, per_page: int, by_date: bool, literal: bool):
+    """A search from the page or the API: the outcome, a miss noted for the moderators' list."""
+    outcome = get_search().search(
+        text, page=page, per_page=per_page, by_date=by_date, literal=literal
+    )
+    if outcome.total == 0 and text.strip() and page == 1 and not outcome.parsed.is_empty:
+        get_search().record_miss(text)
+    return outcome
 
 
 START_LOCK_TIMEOUT = 5  # seconds a starting worker waits for the index lock before serving

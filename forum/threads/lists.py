@@ -80,7 +80,10 @@ def thread_row_options() -> tuple:
     Loading each author's ranks and badge and each last post's body made board pages the slowest
     listing; anything else a template asks of these objects raises in the tests rather than
     costing a query per row."""
-    names_only = (load_only(Member.id, Member.display_name, raiseload=True), raiseload("*"))
+    names_only = (
+        load_only(Member.id, Member.handle, Member.display_name, raiseload=True),
+        raiseload("*"),
+    )
     return (
         joinedload(Thread.author).options(*names_only),
         joinedload(Thread.last_post)

@@ -596,6 +596,8 @@ def _page_statement():
             Member.kudos_received,
             Member.signature_html,
             func.coalesce(Badge.name, fixed.name, rank.name, "").label("title"),
+            func.coalesce(fixed.name, rank.name).label("rank_name"),  # apart, for the API
+            Badge.name.label("badge_name"),
             editor.display_name.label("editor_name"),
         )
         .join(Member, Member.id == Post.author_id)

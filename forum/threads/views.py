@@ -21,16 +21,10 @@ from forum.notifications import services as notifications
 from forum.threads import drafts, history, lists, services
 from forum.threads.blocks import post_blocks
 from forum.threads.forms import EditForm, ReplyDraftForm, ReplyForm, ThreadDraftForm, ThreadForm
+from forum.threads.limits import posting_limit
 from forum.web import database_int, keeps_form_on_csrf_failure, page_arg
 
 bp = Blueprint("threads", __name__)
-
-
-def posting_limit() -> str:
-    """A post every 5 s per member, every 30 s during a member's first day."""
-    if current_user.is_authenticated and utcnow() - current_user.created_at < timedelta(days=1):
-        return "1/30 seconds"
-    return "1/5 seconds"
 
 
 def _posted(response) -> bool:

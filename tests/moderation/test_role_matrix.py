@@ -11,10 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from forum.api import tokens
 from forum.extensions import db
 from forum.models import (
+    ApiToken,
     Badge,
     Board,
     Draft,
@@ -31,6 +33,7 @@ from forum.models import (
     Role,
     Subscription,
     Thread,
+    WatchLevel,
 )
 from forum.tasks import run_pending_work
 from tests.builders import DEFAULT_PASSWORD, make_member, make_thread
@@ -69,6 +72,7 @@ class Case:
     prefix: str = ""
     setup: Callable[[object, World], None] | None = None
     refused: int = 403  # what a member not allowed gets (404 or a no-op redirect: not theirs)
+    done: tuple[int, ...] = (302, 303)  # what an allowed role gets
 
 
 def scalar(statement):
@@ -127,6 +131,22 @@ def drafts_for_everyone(app, world):
         for member_id in db.session.scalars(select(Member.id)):
             db.session.add(Draft(member_id=member_id, thread_id=world.thread, body="draft"))
             db.session.add(Draft(member_id=member_id, board_id=world.board, body="draft"))
+        db.session.commit()
+
+
+def token_for_alice(app, world):
+    with app.app_context():
+        alice = scalar(select(Member).where(Member.handle == "alice"))
+        tokens.create_token(alice, "setup", write=True)
+
+
+def everyone_watches(app, world):
+    with app.app_context():
+        db.session.execute(delete(Subscription).where(Subscription.thread_id == world.thread))
+        for member_id in db.session.scalars(select(Member.id)).all():
+            db.session.add(
+                Subscription(member_id=member_id, thread_id=world.thread, level=WatchLevel.WATCHING)
+            )
         db.session.commit()
 
 
@@ -358,6 +378,16 @@ CASES = {
         count(MailDelivery),
         {"email": "new-address@example.com", "password": DEFAULT_PASSWORD},
     ),
+    "create API token": Case(
+        "/settings/tokens", MEMBERS, count(ApiToken), {"name": "bot", "write": "y"}, done=(201,)
+    ),
+    "revoke API token": Case(
+        "/settings/tokens/1/revoke",
+        ("owner",),
+        lambda: db.session.get(ApiToken, 1).revoked_at,
+        setup=token_for_alice,
+        refused=302,
+    ),
     "edit board": Case(
         "/moderation/boards/1",
         ("admin",),
@@ -428,7 +458,7 @@ def test_only_allowed_roles_change_anything(app, client, world, name, role):
     with app.app_context():
         after = case.state()
     if role in case.allowed:
-        assert response.status_code in (302, 303), response.get_data(as_text=True)[:2000]
+        assert response.status_code in case.done, response.get_data(as_text=True)[:2000]
         assert after != before, f"{role} was allowed to {name} but nothing changed"
     else:
         if role == "anonymous":
@@ -440,13 +470,100 @@ def test_only_allowed_roles_change_anything(app, client, world, name, role):
     forged_fields_ignored(app)
 
 
+@dataclass
+class ApiCase:
+    """A write through the JSON API with the role's write token (anonymous: none at all)."""
+
+    method: str
+    url: str
+    allowed: tuple[str, ...]
+    state: Callable[[], object]
+    json: dict | None = None
+    setup: Callable[[object, World], None] | None = None
+    refused: int = 403
+
+
+API_CASES = {
+    "start a thread": ApiCase(
+        "POST",
+        "/api/v1/threads",
+        MEMBERS,
+        count(Thread),
+        {"board": "freelancers", "subject": "A new question", "body": "Body text"},
+    ),
+    "reply": ApiCase("POST", "/api/v1/threads/1/posts", MEMBERS, count(Post), {"body": "A reply"}),
+    "edit opening post": ApiCase(
+        "PATCH",
+        "/api/v1/posts/1",
+        ("owner", *MODERATORS),
+        lambda: db.session.get(Post, 1).body_source,
+        {"subject": "Edited subject", "body": "Edited body"},
+    ),
+    "give kudos": ApiCase(
+        "PUT", "/api/v1/posts/2/kudos", MEMBERS, lambda: db.session.get(Post, 2).kudos_count
+    ),
+    "take back kudos": ApiCase(
+        "DELETE",
+        "/api/v1/posts/2/kudos",
+        MEMBERS,
+        lambda: db.session.get(Post, 2).kudos_count,
+        setup=give_kudos_from_everyone,
+    ),
+    "accept solution": ApiCase(
+        "PUT", "/api/v1/threads/1/solution", ("owner", *MODERATORS), thread_state, {"post_id": 2}
+    ),
+    "watch thread": ApiCase(
+        "PUT", "/api/v1/threads/1/watch", MEMBERS, thread_watchers, {"level": "muted"}
+    ),
+    "unwatch thread": ApiCase(
+        "DELETE", "/api/v1/threads/1/watch", MEMBERS, thread_watchers, setup=everyone_watches
+    ),
+}
+
+
+def write_token(app, handle: str) -> str:
+    with app.app_context():
+        member = scalar(select(Member).where(Member.handle == handle))
+        return tokens.create_token(member, "matrix", write=True)[1]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", list(API_CASES))
+def test_the_api_refuses_what_the_html_app_refuses(app, client, world, name, role):
+    case = API_CASES[name]
+    if case.setup:
+        case.setup(app, world)
+    headers = (
+        {}
+        if role == "anonymous"
+        else {"Authorization": f"Bearer {write_token(app, HANDLES[role])}"}
+    )
+    with app.app_context():
+        before = case.state()
+    response = client.open(case.url, method=case.method, json=case.json or {}, headers=headers)
+    with app.app_context():
+        after = case.state()
+    if role in case.allowed:
+        assert response.status_code in (200, 201), response.get_data(as_text=True)[:2000]
+        assert after != before, f"{role} was allowed to {name} but nothing changed"
+    else:
+        assert response.status_code == (401 if role == "anonymous" else case.refused)
+        assert response.mimetype == "application/problem+json"
+        assert after == before, f"{role} changed something with {name}"
+
+
 def test_every_state_changing_route_is_in_the_matrix(app):
-    covered = {case.url for case in CASES.values()}
+    covered = {("POST", case.url) for case in CASES.values()}
+    covered |= {(case.method, case.url) for case in API_CASES.values()}
     adapter = app.url_map.bind("localhost")
     missing = []
     for rule in app.url_map.iter_rules():
-        if "POST" not in (rule.methods or ()) or rule.endpoint in NOT_IN_MATRIX:
+        if rule.endpoint in NOT_IN_MATRIX:
             continue
-        if not any(adapter.match(url, method="POST")[0] == rule.endpoint for url in covered):
-            missing.append(rule.rule)
+        for method in {"POST", "PUT", "PATCH", "DELETE"} & (rule.methods or set()):
+            if not any(
+                m == method and adapter.match(url, method=m)[0] == rule.endpoint
+                for m, url in covered
+            ):
+                missing.append(f"{method} {rule.rule}")
     assert missing == []
