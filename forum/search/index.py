@@ -398,10 +398,10 @@ class WhooshIndex:
         self, after_id: int | None, keep_rows: bool, size: int
     ) -> tuple[int, int | None]:
         """Apply up to size rows after after_id, or the newest size rows when after_id is None."""
-        rows = self.outbox.rows(after_id, size)
-        if not rows:
-            return 0, after_id
         with self.session_factory() as session:
+            rows = self.outbox.rows(session, after_id, size)
+            if not rows:
+                return 0, after_id
             documents = load_documents(session, {row.post_id for row in rows})
         self.apply(documents)
         self._learn_words([doc for doc in documents.values() if doc is not None])

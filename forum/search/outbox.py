@@ -54,15 +54,15 @@ class Outbox:
                 )
             )
 
-    def rows(self, after_id: int | None, size: int) -> list[Row]:
-        """Up to size rows (id, post_id) after after_id, or the newest size when after_id is None."""
+    def rows(self, session: Session, after_id: int | None, size: int) -> list[Row]:
+        """Up to size rows (id, post_id) after after_id, or the newest size when after_id is None
+        (read in the caller's session, which loads their posts next)."""
         query = select(IndexOutbox.id, IndexOutbox.post_id).limit(size)
         if after_id is None:
             query = query.order_by(IndexOutbox.id.desc())
         else:
             query = query.where(IndexOutbox.id > after_id).order_by(IndexOutbox.id)
-        with self.session_factory() as session:
-            return list(session.execute(query).all())
+        return list(session.execute(query).all())
 
     def ids(self) -> list[int]:
         """Every row's id (a rebuild drops the rows its scan covers)."""
