@@ -61,7 +61,7 @@ def demo_command() -> None:
         run_import(path)
     describe_board("Freelancers", "Questions and answers about finding and doing freelance work.")
     search = get_search()
-    if not search.backend.exists():
+    if not search.backend.available():
         click.echo("Building the search index…")
         search.rebuild()
     else:

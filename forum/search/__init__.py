@@ -1,4 +1,4 @@
-"""Full-text search behind one small interface: forum code calls get_search(), never Whoosh."""
+"""Full-text search behind one small interface: forum code calls get_search(), never an engine."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     from forum.extensions import db
     from forum.search import hooks
+    from forum.search.database import DatabaseFallback
     from forum.search.index import WhooshIndex
 
     app.config.setdefault("SEARCH_LOCK_TIMEOUT", 0.5)
@@ -25,14 +26,18 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SEARCH_CACHED_PAGES", 256)
     with app.app_context():
         engine = db.engine
+
+    def session_factory() -> Session:
+        return Session(engine)
+
     backend = WhooshIndex(
         app.config["SEARCH_INDEX_DIR"],
+        session_factory,
         lock_timeout=app.config["SEARCH_LOCK_TIMEOUT"],
         cached_pages=int(app.config["SEARCH_CACHED_PAGES"]),
     )
     app.extensions[EXTENSION] = SearchService(
-        backend,
-        session_factory=lambda: Session(engine),
+        backend, fallback=DatabaseFallback(session_factory), session_factory=session_factory
     )
     hooks.register()
 

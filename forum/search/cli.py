@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from forum.search import get_search
-from forum.search.index import ABANDONED, RUNNING, IndexUnreadable
+from forum.search.backend import ABANDONED, RUNNING, IndexUnreadable
 
 search_cli = AppGroup("search", help="Build, check and catch up the search index.")
 
@@ -35,7 +35,7 @@ def drain_command() -> None:
 def check_command(repair: bool, deep: bool) -> None:
     """Compare the index with the database; exit 1 when they differ."""
     service = get_search()
-    if not service.backend.exists():
+    if not service.backend.available():
         raise click.ClickException("There is no index yet: run `flask --app forum search rebuild`.")
     try:
         with click.progressbar(length=service.count_searchable(), label="Checking posts") as bar:

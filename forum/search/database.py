@@ -1,20 +1,59 @@
-"""The database fallback backend: a plain substring match while the index is missing or unreadable."""
+"""The database fallback: a plain substring match while the index is missing or unreadable.
+
+A Searcher like the backends, so the service runs the same query flow over it; it has no
+vocabulary, so nothing is spell-corrected, and no ranking: newest first.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from markupsafe import escape
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.models import Post, Thread
-from forum.search.index import Hit, HitPage
+from forum.search.backend import Hit, HitPage
 from forum.search.query import ParsedQuery, QueryTerm
 
 
-def database_search(session: Session, parsed: ParsedQuery, page: int, per_page: int) -> HitPage:
-    """Of each thread with no excluded term, its newest post matching every clause; newest
-    first (no ranking, no stems)."""
-    conditions = [or_(*map(_contains, clause)) for clause in parsed.clauses]
+class DatabaseFallback:
+    """Answers from the posts table itself, so search never goes dark while the index is away."""
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self.session_factory = session_factory
+
+    def search(
+        self,
+        query: ParsedQuery,
+        page: int,
+        per_page: int,
+        by_date: bool = False,
+        any_word: bool = False,
+    ) -> HitPage:
+        """Of each thread with no excluded term, its newest post matching every clause (any
+        clause with a word, with any_word; phrases always); newest first whatever the sort, as
+        there is no ranking (and no stems)."""
+        with self.session_factory() as session:
+            return _search(session, query, page, per_page, any_word)
+
+    def speller(self) -> None:
+        """No vocabulary without an index: nothing is corrected."""
+        return None
+
+    def matches_stem(self, word: str) -> bool:
+        """No stems without an index (and, having no speller, never asked)."""
+        return False
+
+
+def _search(
+    session: Session, parsed: ParsedQuery, page: int, per_page: int, any_word: bool
+) -> HitPage:
+    conditions, words = [], []
+    for clause in parsed.clauses:
+        either = or_(*map(_contains, clause))
+        (conditions if all(term.phrase for term in clause) else words).append(either)
+    conditions += [or_(*words)] if any_word and words else words
     if parsed.excluded:
         left_out = select(Post.thread_id).where(
             Post.is_removed.is_(False), or_(*map(_contains, parsed.excluded))

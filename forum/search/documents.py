@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -100,6 +100,23 @@ def iter_documents(session: Session, batch_size: int = 500) -> Iterator[PostDocu
             yield build_document(post)
         last_id = posts[-1].id
         session.expunge_all()
+
+
+def differences(
+    session: Session, indexed: dict[int, str], progress: Callable[[int], None]
+) -> tuple[list[int], list[int], list[int]]:
+    """Posts an index lacks, holds stale, or holds though they are not searchable (stray),
+    from its post id -> digest map: how every backend's `search check` compares."""
+    missing, stale = [], []
+    left = dict(indexed)
+    for doc in iter_documents(session):
+        digest = left.pop(doc.post_id, None)
+        if digest is None:
+            missing.append(doc.post_id)
+        elif digest != doc.digest:
+            stale.append(doc.post_id)
+        progress(1)
+    return missing, stale, sorted(left)
 
 
 def count_searchable(session: Session) -> int:

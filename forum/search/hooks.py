@@ -1,8 +1,8 @@
-"""Session listeners that keep the index following the database through the outbox.
+"""Session listeners that keep the index following the database, whatever the backend.
 
-after_flush writes "post N changed" rows in the same transaction as the change (so a rollback
-takes them away); after_commit asks the search service to drain; a kudos or a counter, which
-change by bulk UPDATE and touch no searchable field, write nothing.
+after_flush tells the backend what changed, inside the transaction (Whoosh writes outbox rows,
+so a rollback takes them away); after_commit asks it to drain what it recorded; a kudos or a
+counter, which change by bulk UPDATE and touch no searchable field, change nothing here.
 """
 
 from __future__ import annotations
@@ -10,15 +10,16 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, has_app_context
-from sqlalchemy import insert, inspect, literal, select
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from forum.database import listen_to_every_session, utcnow
-from forum.models import Board, IndexOutbox, Member, Post, Thread
+from forum.database import listen_to_every_session
+from forum.models import Board, Member, Post, Thread
 from forum.search import EXTENSION
+from forum.search.backend import Changes
 
 log = logging.getLogger(__name__)
-PENDING = "search_outbox_written"
+PENDING = "search_changes_recorded"
 POST_FIELDS = ("subject", "body_source", "is_removed", "thread_id", "author_id", "position")
 THREAD_FIELDS = ("subject", "board_id", "is_hidden", "solution_post_id")
 MEMBER_FIELDS = ("display_name", "handle")
@@ -30,44 +31,26 @@ def _changed(obj, fields: tuple[str, ...]) -> bool:
     return any(attrs[name].history.has_changes() for name in fields)
 
 
+def _dirty(session: Session, model: type, fields: tuple[str, ...]) -> frozenset[int]:
+    return frozenset(o.id for o in session.dirty if isinstance(o, model) and _changed(o, fields))
+
+
 def queue_changes(session: Session, _flush_context) -> None:
-    post_ids = {o.id for o in session.new if isinstance(o, Post)}
-    post_ids |= {o.id for o in session.deleted if isinstance(o, Post)}
-    post_ids |= {o.id for o in session.dirty if isinstance(o, Post) and _changed(o, POST_FIELDS)}
-    thread_ids = {
-        o.id for o in session.dirty if isinstance(o, Thread) and _changed(o, THREAD_FIELDS)
-    }
-    member_ids = {
-        o.id for o in session.dirty if isinstance(o, Member) and _changed(o, MEMBER_FIELDS)
-    }
-    board_ids = {o.id for o in session.dirty if isinstance(o, Board) and _changed(o, BOARD_FIELDS)}
-    if not (post_ids or thread_ids or member_ids or board_ids):
+    posts = {o.id for o in session.new if isinstance(o, Post)}
+    posts |= {o.id for o in session.deleted if isinstance(o, Post)}
+    changes = Changes(
+        posts=frozenset(posts) | _dirty(session, Post, POST_FIELDS),
+        threads=_dirty(session, Thread, THREAD_FIELDS),
+        members=_dirty(session, Member, MEMBER_FIELDS),
+        boards=_dirty(session, Board, BOARD_FIELDS),
+    )
+    # Every session that changes posts runs in an app context (requests, CLI, tasks).
+    if not changes or not has_app_context():
         return
-    now = utcnow()
-    connection = session.connection()
-    if post_ids:
-        connection.execute(
-            insert(IndexOutbox), [{"post_id": i, "created_at": now} for i in sorted(post_ids)]
-        )
-    for column, ids in ((Post.thread_id, thread_ids), (Post.author_id, member_ids)):
-        if ids:
-            connection.execute(
-                insert(IndexOutbox).from_select(
-                    ["post_id", "created_at"],
-                    select(Post.id, literal(now, IndexOutbox.created_at.type)).where(
-                        column.in_(ids)
-                    ),
-                )
-            )
-    if board_ids:
-        connection.execute(
-            insert(IndexOutbox).from_select(
-                ["post_id", "created_at"],
-                select(Post.id, literal(now, IndexOutbox.created_at.type))
-                .join(Thread, Thread.id == Post.thread_id)
-                .where(Thread.board_id.in_(board_ids)),
-            )
-        )
+    service = current_app.extensions.get(EXTENSION)
+    if service is None:
+        return
+    service.backend.index_in_transaction(session, changes)
     session.info[PENDING] = True
 
 

@@ -1,9 +1,11 @@
-"""The Whoosh implementation of the search backend: schema, generations, locked writes, queries.
+"""The Whoosh search backend: schema, generations, locked writes through the outbox, queries.
 
 Layout under the index directory: one folder per generation, CURRENT naming the live one
 (switched atomically by rename), REBUILDING while a new generation is being built (its process
 holds rebuild.lock meanwhile, so a marker without a holder is a rebuild that died), and
-drain.lock, the lock every writer of the live generation takes with a timeout.
+drain.lock, the lock every writer of the live generation takes with a timeout. Each generation
+keeps its spelling tables beside it (spelling.sqlite). Changes reach it through the outbox
+(outbox.py): recorded in the post's transaction, applied by a drain after the commit.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ import time
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
 from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
 from whoosh import highlight, index
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.columns import ColumnReader
@@ -34,10 +37,30 @@ from whoosh.lang import porter2
 from whoosh.query import And, DateRange, Every, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
-from forum.search.documents import PostDocument
+from forum.database import utcnow
+from forum.search.backend import (
+    ABANDONED,
+    RUNNING,
+    Changes,
+    CheckReport,
+    DrainResult,
+    Hit,
+    HitPage,
+    IndexBusy,
+    IndexMissing,
+    IndexUnreadable,
+    Progress,
+)
+from forum.search.documents import PostDocument, differences, iter_documents, load_documents
+from forum.search.outbox import Outbox
 from forum.search.query import ParsedQuery, QueryTerm
+from forum.search.spelling import SpellingCorrector
+from forum.search.spelling_store import SpellingStore
 
 log = logging.getLogger(__name__)
+DRAIN_BATCH = 1000
+# A change waiting longer than this is stuck, not in flight (a drain takes milliseconds).
+INDEX_BEHIND_AFTER = timedelta(seconds=10)
 # Whoosh's default Porter stemmer turns "running" into "runn"; porter2 is right.
 ANALYZER = StemmingAnalyzer(stemfn=porter2.stem)
 NAME_ANALYZER = StandardAnalyzer(stoplist=None)
@@ -62,49 +85,12 @@ def make_schema() -> Schema:
     )
 
 
-class IndexMissing(Exception):
-    """There is no live generation yet: only the CLI builds one."""
-
-
-RUNNING, ABANDONED = "running", "abandoned"  # a rebuild's state, as `search check` reports it
-
-
-class IndexBusy(Exception):
-    """Another process holds the writer lock past our timeout."""
-
-
-class IndexUnreadable(Exception):
-    """The live generation cannot be read (damaged files); `flask search rebuild` replaces it."""
-
-
-@dataclass(frozen=True)
-class Hit:
-    post_id: int
-    thread_id: int
-    position: int
-    subject: str
-    board: str
-    board_name: str
-    author: str
-    author_name: str
-    posted_at: datetime
-    solved: bool
-    score: float
-    snippet: Markup
-
-
 @dataclass(frozen=True)
 class IndexQuery:
     """What posts must match, and what no post of a shown thread may contain."""
 
     match: Query
     exclude: Query | None = None
-
-
-@dataclass(frozen=True)
-class HitPage:
-    hits: list[Hit]
-    total_threads: int
 
 
 class EscapingFormatter(highlight.Formatter):
@@ -243,13 +229,21 @@ def _close_searchers(idle: list[_HeldSearcher], lock: threading.Lock) -> None:
 
 
 class WhooshIndex:
-    """The on-disk index. Searchers are pooled, checked for freshness per use; writers lock."""
+    """The on-disk index, a SearchBackend. Searchers are pooled, checked for freshness per use;
+    writers lock."""
 
     def __init__(
-        self, root: str | os.PathLike, lock_timeout: float = 0.5, cached_pages: int = 256
+        self,
+        root: str | os.PathLike,
+        session_factory: Callable[[], Session],
+        lock_timeout: float = 0.5,
+        cached_pages: int = 256,
     ) -> None:
         self.root = Path(root)
+        self.session_factory = session_factory
+        self.outbox = Outbox(session_factory)
         self.lock_timeout = lock_timeout
+        self._speller: tuple[str, SpellingCorrector] | None = None
         self._opened: tuple[str, index.Index] | None = None
         self._idle: list[_HeldSearcher] = []  # searchers no thread is using
         self._idle_lock = threading.Lock()
@@ -267,7 +261,7 @@ class WhooshIndex:
             return None
         return name if name and (self.root / name).is_dir() else None
 
-    def exists(self) -> bool:
+    def available(self) -> bool:
         return self.generation() is not None
 
     def rebuild_state(self) -> str:
@@ -358,6 +352,142 @@ class WhooshIndex:
                 if not attempts:
                     raise
                 time.sleep(0.01)
+
+    # following the database: the outbox ----------------------------------------------------
+
+    def index_in_transaction(self, session: Session, changes: Changes) -> None:
+        """Files cannot join the database transaction: record the changes for the drain."""
+        self.outbox.record(session, changes)
+
+    def drain(self, lock_timeout: float | None = None, max_rows: int | None = None) -> DrainResult:
+        """Apply pending outbox rows to the live generation (with max_rows, only that many of the
+        newest: rows name no action, so any order is right); never raises for a busy or broken
+        index."""
+        result = DrainResult()
+        if not self.available():
+            result.skipped_because = (
+                "the index has not been built (run `flask --app forum search rebuild`)"
+            )
+            result.pending = self.pending()
+            return result
+        try:
+            with self.write_lock(lock_timeout):
+                if self.clear_abandoned_rebuild():
+                    log.warning("cleared a search rebuild that died part-way")
+                # During a rebuild, rows are applied to the live index but kept for the new one.
+                keep_rows = self.rebuilding()
+                if max_rows is not None:
+                    result.applied, _ = self._drain_batch(None, keep_rows, max_rows)
+                else:
+                    last_id = 0
+                    while True:
+                        applied, last_id = self._drain_batch(last_id, keep_rows, DRAIN_BATCH)
+                        result.applied += applied
+                        if applied < DRAIN_BATCH:
+                            break
+        except IndexBusy as exc:
+            result.skipped_because = str(exc)
+        except (OSError, IndexMissing, IndexUnreadable) as exc:
+            # str(): a log record keeping the exception would keep the damaged files open too
+            log.warning("search index write failed; the outbox keeps the changes: %s", str(exc))
+            result.skipped_because = f"the index could not be written: {exc}"
+        result.pending = self.pending()
+        return result
+
+    def _drain_batch(
+        self, after_id: int | None, keep_rows: bool, size: int
+    ) -> tuple[int, int | None]:
+        """Apply up to size rows after after_id, or the newest size rows when after_id is None."""
+        with self.session_factory() as session:
+            rows = self.outbox.rows(session, after_id, size)
+            if not rows:
+                return 0, after_id
+            documents = load_documents(session, {row.post_id for row in rows})
+        self.apply(documents)
+        self._learn_words([doc for doc in documents.values() if doc is not None])
+        if not keep_rows:
+            self.outbox.delete([row.id for row in rows])
+        return len(rows), rows[-1].id
+
+    def _learn_words(self, documents: list[PostDocument]) -> None:
+        """Grow the live generation's spelling tables with the words just indexed."""
+        store = SpellingStore(self.spelling_path())
+        if not store.exists():
+            store.write(self.vocabulary())
+        else:
+            store.add(self.spelling_words(doc) for doc in documents)
+
+    def pending(self) -> int:
+        return self.outbox.pending()
+
+    def queue(self, post_ids: list[int]) -> None:
+        """Ask the next drain to index these posts again."""
+        self.outbox.queue(post_ids)
+
+    def behind(self) -> bool:
+        """Whether changes have waited past INDEX_BEHIND_AFTER (a held lock, a full disk). During
+        a rebuild the kept rows are in the live index already."""
+        oldest = self.outbox.oldest()
+        return (
+            oldest is not None and oldest < utcnow() - INDEX_BEHIND_AFTER and not self.rebuilding()
+        )
+
+    def rebuild(self, progress: Progress = lambda n: None) -> int:
+        """Build a new generation from the database beside the live one, switch to it, drain.
+
+        Search keeps answering from the old generation meanwhile; changes made during the build
+        stay in the outbox (the REBUILDING marker tells drains to keep them) and reach the new one.
+        Rows already committed when the build starts are covered by its scan, so they are dropped
+        rather than applied again (after an import that would index every post twice).
+        """
+        self.mark_rebuilding(True)
+        try:
+            with self.write_lock(timeout=30):
+                pass  # a drain that began before the marker has finished
+            covered = self.outbox.ids()
+            counted = 0
+
+            def documents():
+                nonlocal counted
+                with self.session_factory() as session:
+                    for doc in iter_documents(session):
+                        counted += 1
+                        if counted % 100 == 0:
+                            progress(100)
+                        yield doc
+                progress(counted % 100)
+
+            name = self.build_generation(documents())
+            SpellingStore(self.spelling_path(name)).write(self.vocabulary(name))
+            with self.write_lock(timeout=30):
+                self.switch_to(name)
+                self.mark_rebuilding(False)
+                self.outbox.delete(covered)
+        finally:
+            self.mark_rebuilding(False)
+        self.drain(lock_timeout=30)
+        return counted
+
+    def check(
+        self, repair: bool = False, deep: bool = False, progress: Progress = lambda n: None
+    ) -> CheckReport:
+        """Missing, stale and stray documents, a rebuild running or abandoned, and (deep) damaged
+        segments. Repair clears an abandoned rebuild, applies what differs, and rebuilds a
+        damaged index."""
+        indexed = self.digests()
+        report = CheckReport(rebuild=self.rebuild_state())
+        if deep:
+            report.damage = self.verify()
+        with self.session_factory() as session:
+            report.missing, report.stale, report.stray = differences(session, indexed, progress)
+        if repair and report.rebuild == ABANDONED:
+            self.clear_abandoned_rebuild()
+        if repair and report.damage:
+            self.rebuild()
+        elif repair and (report.missing or report.stale or report.stray):
+            self.queue(report.missing + report.stale + report.stray)
+            self.drain(lock_timeout=30)
+        return report
 
     # locking -------------------------------------------------------------------------------
 
@@ -500,6 +630,18 @@ class WhooshIndex:
                     counts[word] = counts.get(word, 0) + info.doc_frequency()
         return counts
 
+    def speller(self) -> SpellingCorrector:
+        """The corrector over the live generation's vocabulary, read in place from its tables."""
+        generation = self.generation()
+        if generation is None:
+            raise IndexMissing(str(self.root))
+        if self._speller is None or self._speller[0] != generation:
+            store = SpellingStore(self.spelling_path(generation))
+            if not store.exists():  # the next drain builds it; until then, no corrections
+                return SpellingCorrector.from_counts({})
+            self._speller = (generation, store.corrector())
+        return self._speller[1]
+
     def matches_stem(self, word: str) -> bool:
         """Whether the word, stemmed as the index stems it, occurs anywhere ("interviewing")."""
         terms = self.analyse(word)
@@ -567,14 +709,25 @@ class WhooshIndex:
             per_stem.append(Or(fields))
         return per_stem[0] if len(per_stem) == 1 else And(per_stem)
 
-    def search(self, query: IndexQuery, page: int, per_page: int, by_date: bool = False) -> HitPage:
-        """The best post of each matching thread, one page of threads, with highlighted snippets."""
+    def search(
+        self,
+        query: ParsedQuery,
+        page: int,
+        per_page: int,
+        by_date: bool = False,
+        any_word: bool = False,
+    ) -> HitPage | None:
+        """The best post of each matching thread, one page of threads, with highlighted snippets;
+        None when the query is only stop words."""
+        translated = self.to_query(query, any_word)
+        if translated is None:
+            return None
         with self._unreadable_if_damaged(), self._searcher() as held:
-            key = (repr(query), page, per_page, by_date)
+            key = (repr(translated), page, per_page, by_date)
             cached = self.pages.get(held.version, key)
             if cached is not None:
                 return cached
-            found = self._search(held, query, page, per_page, by_date)
+            found = self._search(held, translated, page, per_page, by_date)
             self.pages.put(held.version, key, found)
             return found
 

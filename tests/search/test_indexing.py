@@ -600,7 +600,7 @@ def test_a_starting_web_worker_applies_what_waits_in_the_outbox(tmp_path):
     service = get_search(app)
     with service.backend.write_lock():
         service.backend.apply({1: None})
-    service.queue([1])
+    service.backend.queue([1])
     assert outbox_rows(app) == 1 and service.search("gecko").total == 0
     with gunicorn(forum_env(url, tmp_path), tmp_path, workers=1, settings_file=True):
         # gunicorn() returned after the worker answered, so its start-up hook has run

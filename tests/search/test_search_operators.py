@@ -153,6 +153,25 @@ def test_without_an_index_the_database_match_understands_or_and_exclusions(app, 
     }
 
 
+def test_without_an_index_the_same_flow_falls_back_to_any_word_and_keeps_phrases_required(
+    app, client, hardware
+):
+    """The database fallback runs the service's one query flow: all words, then any word."""
+    shutil.rmtree(app.config["SEARCH_INDEX_DIR"])
+    html = client.get(
+        "/search", query_string={"q": "(printer OR scanner) keyboard -driver"}
+    ).get_data(as_text=True)
+    assert "The search index is not built yet" in html
+    assert "No thread has all of your words" in html
+    assert subjects(client, "(printer OR scanner) keyboard -driver") == {
+        "Printer help",
+        "Scanner help",
+    }
+    # any of the words, but every phrase
+    assert subjects(client, 'printer keyboard "thick paper"') == {"Laser printer jams"}
+    assert subjects(client, 'mouse keyboard "thick paper"') == set()
+
+
 def test_the_tips_under_the_search_box_list_or_and_exclusions(client, hardware):
     html = client.get("/search", query_string={"q": "(printer OR scanner) driver"}).get_data(
         as_text=True
