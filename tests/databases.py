@@ -37,6 +37,10 @@ def config_for_tests(database_url: str, tmp_path: Path) -> dict:
         "TASK_QUEUE_URL": "memory://",  # tests run the jobs themselves (forum.tasks.run_pending_work)
         "BASE_URL": "http://localhost",
         "MAIL_FILE_DIR": str(tmp_path / "mail"),  # mail without an SMTP server stays in the test
+        # Nobody's posts are held and only a first day makes a member new, unless a test saves
+        # the new-member settings (tests/moderation/test_held_posts.py)
+        "HELD_FIRST_POSTS": 0,
+        "NEW_MEMBER_POSTS": 0,
         # argon2id stays argon2id, just cheap enough for a test suite
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
