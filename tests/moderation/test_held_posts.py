@@ -370,3 +370,21 @@ def test_the_thread_page_costs_one_query_more_only_for_a_member_with_a_post_wait
     reply(client, asked, "Zanzibar answer")
     assert thread_page_queries(app, bob, url) == before
     assert thread_page_queries(app, client, url) == before + 1
+
+
+def test_a_new_member_waits_the_admins_interval_between_posts(
+    app, make_app, asked, member, other_member
+):
+    hold_first_posts(app, new_member_post_interval=120)
+    db_update(app, Member, member, post_count=1)  # not held, but new (their first day)
+    db_update(app, Member, other_member, post_count=5, created_at=utcnow() - timedelta(days=9))
+    limited = make_app(RATELIMIT_ENABLED=True)
+    newcomer, regular = limited.test_client(), limited.test_client()
+    login(newcomer, "alice")
+    login(regular, "bob")
+    for client in (newcomer, regular):
+        assert reply(client, asked, "First").status_code == 302
+    refused = reply(newcomer, asked, "Second")
+    assert refused.status_code == 429
+    assert 30 < int(refused.headers["Retry-After"]) <= 120
+    assert 0 < int(reply(regular, asked, "Second").headers["Retry-After"]) <= 5
