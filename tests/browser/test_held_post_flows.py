@@ -13,7 +13,14 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.actions import DEMO_BOARD, MODERATOR, log_in, new_person, register
+from tests.browser.actions import (
+    DEMO_BOARD,
+    MODERATOR,
+    log_in,
+    new_person,
+    post_article,
+    register,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -70,4 +77,4 @@ def test_a_moderator_approves_a_held_first_post_and_then_others_see_it(
     visitor.get_by_role("link", name=subject).click()
     expect(visitor.get_by_role("heading", level=1)).to_have_text(subject)
     expect(visitor.get_by_text("How do I write a good first proposal?")).to_be_visible()
-    expect(visitor.get_by_text("1 of 1")).to_be_visible()
+    expect(post_article(visitor, 1, 1)).to_contain_text(newcomer.display_name)
