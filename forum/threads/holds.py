@@ -156,7 +156,6 @@ def hold(
         body_source=body,
         body_html=html,
         reasons="\n".join(reasons),
-        created_at=utcnow(),
     )
     session.add(held)
     session.execute(
