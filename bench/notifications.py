@@ -325,6 +325,9 @@ def add_watchers(db_path: Path, thread_id: int, unwatched_id: int) -> None:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
             "SEARCH_INDEX_DIR": str(db_path.parent / "replies-search_index"),
             "TASK_QUEUE_URL": "memory://",
+            # the benchmark's members are all new; the new-member limits are not what is measured
+            "HELD_FIRST_POSTS": 0,
+            "NEW_MEMBER_LINK_CAP": 100,
         }
     )
     now = utcnow()

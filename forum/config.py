@@ -22,6 +22,12 @@ class Config:
     MAX_POST_LENGTH = 32_000
     MAX_IMPORT_POST_LENGTH = 100_000
     MAX_CONTENT_LENGTH = 256 * 1024
+    # New-member limits: starting values until an admin saves /moderation/settings (then the
+    # database row wins). See forum/threads/holds.py.
+    HELD_FIRST_POSTS = 1  # a member's posts wait for a moderator until this many are approved
+    NEW_MEMBER_POSTS = 3  # a member is new (for the link cap and post interval) below this
+    NEW_MEMBER_LINK_CAP = 2  # links and images allowed in a new member's post
+    NEW_MEMBER_POST_INTERVAL = 30  # seconds between a new member's posts (others: 5)
     HTTPS = False
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     SESSION_COOKIE_HTTPONLY = True

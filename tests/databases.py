@@ -41,6 +41,10 @@ def config_for_tests(database_url: str, tmp_path: Path) -> dict:
         # switches these on where it tests them.
         "REGISTRATION_MIN_SECONDS": 0,
         "REGISTRATIONS_PER_IP_PER_DAY": 100_000,
+        # Nobody's posts are held and only a first day makes a member new, unless a test saves
+        # the new-member settings (tests/moderation/test_held_posts.py)
+        "HELD_FIRST_POSTS": 0,
+        "NEW_MEMBER_POSTS": 0,
         # argon2id stays argon2id, just cheap enough for a test suite
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,

@@ -152,6 +152,9 @@ def forum_env(database_url: str, workdir: Path, **settings: str) -> dict[str, st
         # Browsers register at once, every person of a test from 127.0.0.1.
         "FORUM_REGISTRATION_MIN_SECONDS": "0",
         "FORUM_REGISTRATIONS_PER_IP_PER_DAY": "100000",
+        # Fresh members' posts appear at once, as the tests expect, until a test has an admin
+        # save the new-member settings (tests/browser/test_held_post_flows.py)
+        "FORUM_HELD_FIRST_POSTS": "0",
         **CHEAP_ARGON2,
         **settings,
     }

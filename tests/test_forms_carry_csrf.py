@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.extensions import db
-from forum.models import Post, Report
+from forum.models import HeldPost, Post, Report
 from tests.builders import make_member, make_thread
 from tests.pages import login
 
@@ -30,6 +30,8 @@ PAGES = [
     "/notifications",
     "/notifications/settings",
     "/moderation/reports",
+    "/moderation/queue",
+    "/moderation/settings",
     "/moderation/audit",
     "/moderation/members/bob/remove-spammer",
     "/moderation/spammers",
@@ -48,6 +50,9 @@ def admin_on_a_busy_forum(app, client, member, other_member, board):
     with app.app_context():
         reply = db.session.scalar(select(Post.id).where(Post.position == 2))
         db.session.add(Report(post_id=reply, reporter_id=member, reason="spam"))
+        db.session.add(
+            HeldPost(author_id=member, thread_id=1, body_source="Held", body_html="<p>Held</p>")
+        )
         db.session.commit()
     make_member(app, "boss", role="admin")
     login(client, "boss")

@@ -159,6 +159,41 @@ def _remove_reported(w: World) -> None:
     assert len(commits) == 1
 
 
+def _held(w: World):
+    """A reply of Carol's (a new member) held for review: holding on, then she replies."""
+    from forum.models import HeldPost
+
+    _moderation().save_site_settings(
+        w.member("boss"),
+        {
+            "held_first_posts": 1,
+            "new_member_posts": 0,
+            "new_member_link_cap": 2,
+            "new_member_post_interval": 30,
+        },
+    )
+    _threads().reply(w.member("carol"), w.thread(), "Held reply")
+    return db.session.scalar(select(HeldPost))
+
+
+def _hold_and_count(w: World) -> None:
+    from forum.models import HeldPost
+
+    _moderation().save_site_settings(
+        w.member("boss"),
+        {
+            "held_first_posts": 1,
+            "new_member_posts": 0,
+            "new_member_link_cap": 2,
+            "new_member_post_interval": 30,
+        },
+    )
+    with count_commits() as commits:
+        _threads().reply(w.member("carol"), w.thread(), "Held reply")
+    assert len(commits) == 1
+    assert db.session.scalar(select(HeldPost)) is not None
+
+
 SERVICES: dict[str, Callable[[World], object]] = {
     "create thread": lambda w: _threads().create_thread(
         w.member("alice"), w.board(), "Another question", "Body"
@@ -233,6 +268,20 @@ SERVICES: dict[str, Callable[[World], object]] = {
     "mark all read": lambda w: _notifications().mark_all_read(w.member("alice")),
     "create API token": lambda w: _tokens().create_token(w.member("alice"), "bot", write=True),
     "note read position": lambda w: _notifications().note_read(w.member("bob"), w.thread(), 2, 1),
+    "save new-member settings": lambda w: _moderation().save_site_settings(
+        w.member("boss"),
+        {
+            "held_first_posts": 0,
+            "new_member_posts": 5,
+            "new_member_link_cap": 4,
+            "new_member_post_interval": 60,
+        },
+    ),
+}
+# Services that need a held post first: the holding itself is set up (and counted) outside.
+HELD_SERVICES: dict[str, Callable[[World, object], object]] = {
+    "approve held post": lambda w, held: _moderation().approve_held(w.member("maude"), held),
+    "reject held post": lambda w, held: _moderation().reject_held(w.member("maude"), held, "spam"),
 }
 
 
@@ -245,6 +294,7 @@ def world(app, board) -> World:
     with app.app_context():
         register("alice", "Alice A", DEFAULT_PASSWORD, email="alice@example.com")
     bob = make_member(app, "bob")
+    make_member(app, "carol")
     make_member(app, "maude", role="moderator")
     make_member(app, "boss", role="admin")
     with app.app_context():
@@ -299,3 +349,17 @@ def test_revoking_an_api_token_is_one_unit_of_work(app, world):
 def test_noting_an_api_token_used_is_one_unit_of_work(app, world):
     with app.app_context():
         _use_a_token(world)
+
+
+@pytest.mark.parametrize("name", list(HELD_SERVICES))
+def test_each_held_post_decision_commits_exactly_once(app, world, name):
+    with app.app_context():
+        held = _held(world)
+        with count_commits() as commits:
+            HELD_SERVICES[name](world, held)
+        assert len(commits) == 1, f"{name} committed {len(commits)} times"
+
+
+def test_holding_a_post_is_one_unit_of_work(app, world):
+    with app.app_context():
+        _hold_and_count(world)

@@ -3,7 +3,14 @@
 from forum.models.board import Board, BoardOldSlug
 from forum.models.draft import Draft
 from forum.models.member import Member, MemberSession, Role
-from forum.models.moderation import AuditEntry, Report, ReportStatus
+from forum.models.moderation import (
+    AuditEntry,
+    HeldPost,
+    HeldStatus,
+    Report,
+    ReportStatus,
+    SiteSettings,
+)
 from forum.models.notification import (
     EmailPreference,
     EventKind,
@@ -36,6 +43,8 @@ __all__ = [
     "EmailPreference",
     "EventKind",
     "Frequency",
+    "HeldPost",
+    "HeldStatus",
     "IndexOutbox",
     "Kind",
     "Kudos",
@@ -58,6 +67,7 @@ __all__ = [
     "ReportStatus",
     "Role",
     "SearchMiss",
+    "SiteSettings",
     "SpamToken",
     "SpammerRemoval",
     "SpammerRemovalPost",

@@ -66,6 +66,9 @@ class Member(UserMixin, db.Model):
     auto_watch: Mapped[bool] = mapped_column(default=True)  # watch threads you start or reply to
     # Unread notification rows, kept by the notification services so the header costs no query.
     unread_notifications: Mapped[int] = mapped_column(default=0)
+    # Their submissions waiting for a moderator, kept by the services so the thread page looks
+    # for them only when there are some.
+    pending_posts: Mapped[int] = mapped_column(default=0)
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # An IANA name chosen in settings; None follows the browser on pages, UTC in e-mail.
     time_zone: Mapped[str | None] = mapped_column(String(64))

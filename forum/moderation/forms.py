@@ -10,10 +10,11 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from forum.forms import service_rule
 from forum.moderation.services import check_board_slug
+from forum.threads import holds
 
 REASON = [DataRequired(message="Please give a reason."), Length(max=500)]
 COUNT = [Optional(), NumberRange(min=0, max=10_000_000)]
@@ -137,3 +138,32 @@ def member_tool_forms(member, grantable_badges, ranks) -> dict:
         "revoke": ReasonForm(prefix="revoke"),
         "role": role,
     }
+
+
+class RejectForm(FlaskForm):
+    """Turning a held post down: the reason goes to its author."""
+
+    reason = StringField("Reason (the author sees it)", validators=REASON)
+    submit = SubmitField("Reject")
+
+
+def _limit_field(name: str) -> IntegerField:
+    label, least, most = holds.RANGES[name]
+    message = f"A whole number from {least:,} to {most:,}."
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(message=message),
+            NumberRange(min=least, max=most, message=message),
+        ],
+    )
+
+
+class SiteSettingsForm(FlaskForm):
+    """The new-member limits (forum/threads/holds.py checks the same ranges)."""
+
+    held_first_posts = _limit_field("held_first_posts")
+    new_member_posts = _limit_field("new_member_posts")
+    new_member_link_cap = _limit_field("new_member_link_cap")
+    new_member_post_interval = _limit_field("new_member_post_interval")
+    submit = SubmitField("Save settings")

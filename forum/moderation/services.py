@@ -6,33 +6,46 @@ Every action is one unit of work that also writes its audit entry.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session, joinedload
 
 from forum import audit, permissions
-from forum.database import page_of_rows, utcnow, write_transaction
+from forum.database import LIST_PAGE_SIZE, page_of_rows, utcnow, write_transaction
 from forum.errors import InvalidInput, NotAllowed
 from forum.extensions import db
 from forum.models import (
     AuditEntry,
     Board,
     BoardOldSlug,
+    EventKind,
+    HeldPost,
+    HeldStatus,
     Member,
     MemberSession,
     Post,
     Report,
     ReportStatus,
     Role,
+    SiteSettings,
     SpammerRemoval,
     SpammerRemovalPost,
     Thread,
 )
 from forum.names import free_slug, row_to_save
-from forum.threads.services import apply_removal, apply_removals
+from forum.notifications import services as notifications
+from forum.threads import holds
+from forum.threads.services import (
+    apply_removal,
+    apply_removals,
+    content_of,
+    post_reply,
+    post_thread,
+)
 
 
 def _require_moderator(actor: Member) -> None:
@@ -118,6 +131,185 @@ def open_reports(page: int):
         .order_by(Report.created_at, Report.id),
         page,
     )
+
+
+# held posts and the queue ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One thing waiting for a moderator: a held submission or an open report (the other None)."""
+
+    held: HeldPost | None = None
+    report: Report | None = None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    page: int
+    pages: int
+    total: int
+
+
+def moderation_queue(page: int, per_page: int = LIST_PAGE_SIZE) -> QueuePage:
+    """Held submissions and open reports together, oldest first, a page at a time (a UNION of
+    the two tables' keys, then one load of each kind)."""
+    waiting = union_all(
+        select(literal("held").label("kind"), HeldPost.id, HeldPost.created_at).where(
+            HeldPost.status == HeldStatus.PENDING
+        ),
+        select(literal("report").label("kind"), Report.id, Report.created_at).where(
+            Report.status == ReportStatus.OPEN
+        ),
+    ).subquery()
+    total = db.session.scalar(select(func.count()).select_from(waiting))
+    keys = db.session.execute(
+        select(waiting.c.kind, waiting.c.id)
+        .order_by(waiting.c.created_at, waiting.c.kind, waiting.c.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    held_ids = [row_id for kind, row_id in keys if kind == "held"]
+    report_ids = [row_id for kind, row_id in keys if kind == "report"]
+    held = {
+        h.id: h
+        for h in db.session.scalars(
+            select(HeldPost)
+            .where(HeldPost.id.in_(held_ids))
+            .options(
+                joinedload(HeldPost.author), joinedload(HeldPost.board), joinedload(HeldPost.thread)
+            )
+        )
+    }
+    reports = {
+        r.id: r
+        for r in db.session.scalars(
+            select(Report)
+            .where(Report.id.in_(report_ids))
+            .options(joinedload(Report.post).joinedload(Post.thread), joinedload(Report.reporter))
+        )
+    }
+    items = [
+        QueueItem(held=held[row_id]) if kind == "held" else QueueItem(report=reports[row_id])
+        for kind, row_id in keys
+    ]
+    return QueuePage(items, page, max(1, math.ceil(total / per_page)), total)
+
+
+def queue_size() -> int:
+    """How many held submissions and open reports wait (the moderation menu's count)."""
+    held = select(func.count()).select_from(HeldPost).where(HeldPost.status == HeldStatus.PENDING)
+    reports = select(func.count()).select_from(Report).where(Report.status == ReportStatus.OPEN)
+    return db.session.scalar(select(held.scalar_subquery() + reports.scalar_subquery()))
+
+
+def _pending_held(session: Session, held_id: int) -> HeldPost:
+    """The held submission, locked, while still undecided (another moderator may have been first)."""
+    held = session.get(HeldPost, held_id, with_for_update=True, populate_existing=True)
+    if held is None or held.status != HeldStatus.PENDING:
+        raise InvalidInput("Another moderator has already decided on that post.")
+    return held
+
+
+def _decided(session: Session, held: HeldPost, moderator_id: int, status: HeldStatus) -> None:
+    held.status, held.decided_by_id, held.decided_at = status, moderator_id, utcnow()
+    session.execute(
+        update(Member)
+        .where(Member.id == held.author_id)
+        .values(pending_posts=Member.pending_posts - 1)
+    )
+
+
+def approve_held(moderator: Member, held: HeldPost) -> Post:
+    """Publish a held submission as if it were posted now, through the posting services: it gets
+    its position, counts, search entry and notifications at this moment.
+
+    A reply to a thread locked meanwhile is still posted (a moderator may reply in a locked
+    thread, and approving is their call); a thread removed meanwhile refuses: there is nowhere
+    for the reply to be seen.
+    """
+    _require_moderator(moderator)
+    moderator_id, held_id = moderator.id, held.id
+    with write_transaction() as session:
+        held = _pending_held(session, held_id)
+        content = content_of(held.author_id, held.body_source)
+        if held.thread_id is None:
+            thread = post_thread(session, held.board_id, held.subject, content)
+            post_id = thread.last_post_id
+        else:
+            if session.get(Thread, held.thread_id).is_hidden:
+                raise InvalidInput("That thread was removed; reject the reply instead.")
+            post_id = post_reply(session, held.thread_id, content).id
+        held.post_id = post_id
+        _decided(session, held, moderator_id, HeldStatus.APPROVED)
+        post = session.get(Post, post_id)
+        audit.record(
+            session,
+            moderator_id,
+            "held.approve",
+            member_id=held.author_id,
+            thread_id=post.thread_id,
+            post_id=post_id,
+            details="; ".join(held.reason_list),
+        )
+    return post
+
+
+def reject_held(moderator: Member, held: HeldPost, reason: str) -> None:
+    """Turn a held submission down with a reason its author is told (a moderation notice and the
+    held page); nothing of it ever appears."""
+    _require_moderator(moderator)
+    reason = _reason(reason)
+    moderator_id, held_id = moderator.id, held.id
+    with write_transaction() as session:
+        held = _pending_held(session, held_id)
+        held.reject_reason = reason
+        _decided(session, held, moderator_id, HeldStatus.REJECTED)
+        what = (
+            f"your thread “{held.subject}”"
+            if held.thread_id is None
+            else f"your reply in “{held.thread.subject}”"
+        )
+        notifications.record(
+            session,
+            EventKind.MODERATION,
+            actor_id=moderator_id,
+            member_id=held.author_id,
+            details=f"{what}: {reason}",
+        )
+        audit.record(
+            session,
+            moderator_id,
+            "held.reject",
+            member_id=held.author_id,
+            thread_id=held.thread_id,
+            reason=reason,
+            details=held.subject,
+        )
+
+
+def save_site_settings(admin: Member, values: dict[str, int]) -> holds.Limits:
+    """Admins set the new-member limits; the audit entry lists each change as old -> new."""
+    _require_admin(admin)
+    new = holds.check_limits(values)
+    admin_id = admin.id
+    with write_transaction() as session:
+        old = holds.limits(session)
+        changes = [
+            f"{name} {getattr(old, name)} -> {getattr(new, name)}"
+            for name in holds.SETTINGS
+            if getattr(old, name) != getattr(new, name)
+        ]
+        if not changes:
+            return new
+        row = session.get(SiteSettings, 1) or SiteSettings(id=1)
+        for name in holds.SETTINGS:
+            setattr(row, name, getattr(new, name))
+        row.updated_at, row.updated_by_id = utcnow(), admin_id
+        session.add(row)
+        audit.record(session, admin_id, "settings.update", details="; ".join(changes))
+    return new
 
 
 def set_thread_flag(moderator: Member, thread: Thread, flag: str, value: bool) -> None:

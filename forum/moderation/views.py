@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from wtforms import SelectChoice
 
 from forum import lookups, permissions
@@ -14,7 +15,18 @@ from forum.errors import ForumError, InvalidInput
 from forum.extensions import db
 from forum.forms import ButtonForm
 from forum.links import post_url, thread_url
-from forum.models import Badge, Board, Member, Post, Rank, Report, Role, SpammerRemoval, Thread
+from forum.models import (
+    Badge,
+    Board,
+    HeldPost,
+    Member,
+    Post,
+    Rank,
+    Report,
+    Role,
+    SpammerRemoval,
+    Thread,
+)
 from forum.moderation import services
 from forum.moderation.forms import (
     BadgeForm,
@@ -22,12 +34,15 @@ from forum.moderation.forms import (
     MoveForm,
     RankForm,
     ReasonForm,
+    RejectForm,
     RemoveSpammerForm,
     ReportForm,
+    SiteSettingsForm,
     member_tool_forms,
     move_form,
 )
 from forum.reputation import services as reputation
+from forum.threads import holds
 from forum.threads import services as thread_services
 from forum.web import keeps_form_on_csrf_failure, page_arg
 
@@ -57,6 +72,7 @@ def moderator_tools() -> dict:
         "can_remove_spammer": permissions.can_remove_spammer,
         "can_undo_spammer_removal": permissions.can_undo_spammer_removal,
         "spammer_undo_window": permissions.SPAMMER_UNDO_WINDOW,
+        "queue_size": services.queue_size,  # queried only where the moderation menu is shown
     }
 
 
@@ -153,7 +169,85 @@ def resolve_report(report_id: int, decision: str):
         flash("Post removed." if decision == "remove" else "Report dismissed.", "info")
     else:
         _expired()
-    return redirect(url_for("moderation.reports"))
+    return redirect(_back_to_list("moderation.reports"))
+
+
+def _back_to_list(default: str) -> str:
+    """Back to the queue when the decision was made there (the form says so), else default."""
+    return url_for("moderation.queue" if request.form.get("from") == "queue" else default)
+
+
+# the queue: held posts and reports ---------------------------------------------------------------
+
+
+@bp.get("/moderation/queue")
+def queue():
+    listing = services.moderation_queue(page_arg())
+    if listing.page > listing.pages:
+        abort(404)
+    return render_template(
+        "moderation/queue.html",
+        listing=listing,
+        button_form=ButtonForm(),
+        page_url=lambda p: url_for("moderation.queue", page=p if p > 1 else None),
+    )
+
+
+@bp.post("/moderation/held/<int:held_id>/approve")
+@keeps_form_on_csrf_failure
+def approve_held(held_id: int):
+    held = db.get_or_404(HeldPost, held_id)
+    if not ButtonForm().validate_on_submit():
+        _expired()
+    else:
+        try:
+            post = services.approve_held(current_user, held)
+        except InvalidInput as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(
+                Markup('Approved: <a href="{}">the post</a> is up.').format(post_url(post)),
+                "success",
+            )
+    return redirect(url_for("moderation.queue"))
+
+
+@bp.post("/moderation/held/<int:held_id>/reject")
+@keeps_form_on_csrf_failure
+def reject_held(held_id: int):
+    held = db.get_or_404(HeldPost, held_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        flash("Please give a reason: the author sees it. Nothing was changed.", "warning")
+    else:
+        try:
+            services.reject_held(current_user, held, form.reason.data)
+        except InvalidInput as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(f"Rejected; {held.author.display_name} is told why.", "info")
+    return redirect(url_for("moderation.queue"))
+
+
+@bp.route("/moderation/settings", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
+def site_settings():
+    """The new-member limits, for admins."""
+    _require_admin()
+    form = SiteSettingsForm()
+    if request.method == "GET":
+        form.process(data=vars(holds.limits()))
+    elif form.validate_on_submit():
+        values = {name: form[name].data for name in holds.SETTINGS}
+        try:
+            services.save_site_settings(current_user, values)
+        except InvalidInput as exc:
+            form.form_errors.append(str(exc))
+        else:
+            flash("Settings saved.", "success")
+            return redirect(url_for("moderation.site_settings"))
+    status = 400 if form.errors else 200
+    return render_template("moderation/settings.html", form=form), status
 
 
 @bp.get("/moderation/audit")

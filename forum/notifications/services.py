@@ -302,7 +302,10 @@ def describe(kind: Kind, count: int, others: int, actor: str, subject: str, deta
         Kind.KUDOS: f"{who} gave kudos to your post in {topic}",
         Kind.BADGE: f"You were granted the badge “{details}”",
         Kind.RANK: f"Your rank is now “{details}”",
-        Kind.MODERATION: f"A moderator removed your post in {topic}: {details}",
+        # a held submission turned down is about no thread (it never was a post)
+        Kind.MODERATION: f"A moderator removed your post in {topic}: {details}"
+        if subject
+        else f"A moderator did not approve {details}",
     }[kind]
 
 

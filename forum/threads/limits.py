@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
+from flask import request
 from flask_login import current_user
 
-from forum.database import utcnow
+from forum.threads import holds
 
 
 def posting_limit() -> str:
-    """A post every 5 s per member, every 30 s during a member's first day."""
-    if current_user.is_authenticated and utcnow() - current_user.created_at < timedelta(days=1):
-        return "1/30 seconds"
-    return "1/5 seconds"
+    """A post every 5 s per member; a new member waits the admins' setting (30 s at first).
+    Only a posting request reads the settings."""
+    if request.method != "POST" or not current_user.is_authenticated:
+        return f"1/{holds.EVERYDAY_POST_INTERVAL} seconds"
+    return f"1/{holds.post_interval(current_user, holds.limits())} seconds"

@@ -18,11 +18,11 @@ from forum import audit, markup, permissions, timezones
 from forum.database import utcnow, write_transaction
 from forum.errors import EditWindowClosed, InvalidInput, NotAllowed, ThreadLocked
 from forum.extensions import db
-from forum.models import Badge, Board, EventKind, Kudos, Member, Post, Rank, Thread
+from forum.models import Badge, Board, EventKind, HeldPost, Kudos, Member, Post, Rank, Thread
 from forum.notifications import services as notifications
 from forum.reputation.services import refresh_rank
 from forum.text import slugify, storable
-from forum.threads import drafts, history, lists
+from forum.threads import drafts, history, holds, lists
 
 REPLY_PREFIX = "Re: "
 MAX_SUBJECT = 200
@@ -104,9 +104,10 @@ class PostContent:
         )
 
 
-def _content(author: Member, body: str, at: datetime | None) -> PostContent:
+def content_of(author_id: int, body: str, at: datetime | None = None) -> PostContent:
+    """A body checked and rendered for posting by this member (now, unless at says when)."""
     body = check_body(body)
-    return PostContent(author.id, body, render_body(body), at or utcnow())
+    return PostContent(author_id, body, render_body(body), at or utcnow())
 
 
 def _posted(
@@ -126,17 +127,47 @@ def _posted(
         )
 
 
+def _held(session: Session, author: Member, content: PostContent, **target) -> HeldPost | None:
+    """Apply the new-member limits inside the posting unit of work: refuse too many links, or
+    keep the submission for review when holds.hold_reasons says so (None: it posts now)."""
+    limits = holds.limits(session)
+    holds.check_link_cap(author, content.html, limits)
+    reasons = holds.hold_reasons(session, author, content.body, limits)
+    if not reasons:
+        return None
+    return holds.hold(
+        session,
+        author_id=content.author_id,
+        body=content.body,
+        html=content.html,
+        reasons=reasons,
+        **target,
+    )
+
+
 def create_thread(
     author: Member, board: Board, subject: str, body: str, *, at: datetime | None = None
-) -> Thread:
-    """Open a thread with its first post; the author's draft for the board goes with it."""
+) -> Thread | HeldPost:
+    """Open a thread with its first post; the author's draft for the board goes with it.
+
+    A new member's submission may be held instead (forum/threads/holds.py): then the HeldPost
+    comes back and no thread exists until a moderator approves it.
+    """
     check_can_post(author)
-    subject, content = check_subject(subject), _content(author, body, at)
+    subject, content = check_subject(subject), content_of(author.id, body, at)
     board_id = board.id
     with write_transaction() as session:
-        thread = add_thread(session, board_id=board_id, subject=subject, content=content)
         drafts.clear(session, member_id=content.author_id, board_id=board_id)
-        _posted(session, content, thread.id, thread.last_post_id, "started a thread", counted=True)
+        if held := _held(session, author, content, board_id=board_id, subject=subject):
+            return held
+        return post_thread(session, board_id, subject, content)
+
+
+def post_thread(session: Session, board_id: int, subject: str, content: PostContent) -> Thread:
+    """A new thread and all that follows a post, in the caller's unit of work (approving a held
+    thread uses it too)."""
+    thread = add_thread(session, board_id=board_id, subject=subject, content=content)
+    _posted(session, content, thread.id, thread.last_post_id, "started a thread", counted=True)
     return thread
 
 
@@ -177,16 +208,27 @@ def add_thread(
     return thread
 
 
-def reply(author: Member, thread: Thread, body: str, *, at: datetime | None = None) -> Post:
+def reply(
+    author: Member, thread: Thread, body: str, *, at: datetime | None = None
+) -> Post | HeldPost:
     """Add a reply at the next position (the thread row's counter hands out positions
-    atomically); the author's draft of it goes in the same transaction."""
+    atomically); the author's draft of it goes in the same transaction. A new member's reply may
+    be held instead (then the HeldPost comes back; see create_thread)."""
     check_can_reply(author, thread)
-    content = _content(author, body, at)
+    content = content_of(author.id, body, at)
     thread_id = thread.id
     with write_transaction() as session:
-        post, visible = add_reply(session, thread_id=thread_id, content=content)
         drafts.clear(session, member_id=content.author_id, thread_id=thread_id)
-        _posted(session, content, thread_id, post.id, "replied", counted=visible)
+        if held := _held(session, author, content, thread_id=thread_id):
+            return held
+        return post_reply(session, thread_id, content)
+
+
+def post_reply(session: Session, thread_id: int, content: PostContent) -> Post:
+    """A reply and all that follows a post, in the caller's unit of work (approving a held reply
+    uses it too)."""
+    post, visible = add_reply(session, thread_id=thread_id, content=content)
+    _posted(session, content, thread_id, post.id, "replied", counted=visible)
     return post
 
 
@@ -238,6 +280,7 @@ def edit_post(editor: Member, post: Post, body: str, subject: str | None = None)
     check_can_edit(editor, post)
     body = check_body(body)
     html = render_body(body)
+    holds.check_link_cap(editor, html, holds.limits())
     new_subject = check_subject(subject) if subject is not None and post.position == 1 else None
     editor_id, post_id = editor.id, post.id
     with write_transaction() as session:

@@ -16,9 +16,9 @@ from forum.errors import ForumError, InvalidInput
 from forum.extensions import db, limiter
 from forum.forms import ButtonForm
 from forum.links import post_url, post_url_for_position, thread_url
-from forum.models import Board, Member, Post, Thread
+from forum.models import Board, HeldPost, Member, Post, Thread
 from forum.notifications import services as notifications
-from forum.threads import drafts, history, lists, services
+from forum.threads import drafts, history, holds, lists, services
 from forum.threads.blocks import post_blocks
 from forum.threads.forms import EditForm, ReplyDraftForm, ReplyForm, ThreadDraftForm, ThreadForm
 from forum.threads.limits import posting_limit
@@ -211,6 +211,8 @@ def thread(thread_id: int, slug: str | None = None):
     can_reply = permissions.can_reply(current_user, thread)
     draft = drafts.draft_for(current_user, thread=thread) if can_reply else None
     rows = services.thread_page(thread, page, per_page)
+    # the viewer's own replies awaiting review, after the last post (no query without any)
+    pending = holds.pending_replies(current_user, thread.id) if page == pages else []
     first_unread = None
     if state is not None and state.last_read and state.last_read < thread.post_count:
         first_unread = post_url_for_position(thread, state.last_read + 1)
@@ -218,6 +220,7 @@ def thread(thread_id: int, slug: str | None = None):
         "threads/thread.html",
         thread=thread,
         posts=render_posts(thread, rows),
+        pending=pending,
         watch=state,
         first_unread=first_unread,
         watch_form=ButtonForm() if state else None,
@@ -272,9 +275,24 @@ def new_thread():
     def submit():
         board = db.session.get(Board, form.board.data)
         thread = services.create_thread(current_user, board, form.subject.data, form.body.data)
+        if isinstance(thread, HeldPost):
+            return _awaiting_review(url_for("threads.held_post", held_id=thread.id))
         return redirect(thread_url(thread))
 
     return _compose(form, submit, "threads/new_thread.html", draft=draft)
+
+
+def _awaiting_review(where: str):
+    flash("Your post is awaiting review by a moderator.", "info")
+    return redirect(where)
+
+
+@bp.get("/held/<int:held_id>")
+@login_required
+def held_post(held_id: int):
+    """A held submission, for its author (and moderators): awaiting review, approved or not."""
+    held = holds.held_for_viewer(held_id, current_user) or abort(404)
+    return render_template("threads/held.html", held=held)
 
 
 def _fill_from_draft(form, boards: list[Board]):
@@ -311,9 +329,17 @@ def reply(thread_id: int):
         quoted_id = request.args.get("quote", type=database_int)
         quote = services.quote_text(thread, quoted_id) if quoted_id else ""
         form.body.data = "\n\n".join(text for text in (draft and draft.body, quote) if text)
+
+    def submit():
+        posted = services.reply(current_user, thread, form.body.data)
+        if isinstance(posted, HeldPost):
+            pages = services.page_count(thread.post_count, current_app.config["POSTS_PER_PAGE"])
+            return _awaiting_review(f"{thread_url(thread, pages)}#held-{posted.id}")
+        return redirect(post_url(posted))
+
     return _compose(
         form,
-        lambda: redirect(post_url(services.reply(current_user, thread, form.body.data))),
+        submit,
         "threads/reply.html",
         thread=thread,
         draft=draft,

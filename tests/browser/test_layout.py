@@ -202,6 +202,8 @@ PAGES: dict[str, Callable[[Page, Site], None]] = {
     "reset-password": anonymous(lambda site: site.reset_url),
     "report": report_form,
     "mod-reports": as_moderator(lambda site: "/moderation/reports"),
+    "mod-queue": as_moderator(lambda site: "/moderation/queue"),
+    "mod-settings": as_moderator(lambda site: "/moderation/settings"),  # the moderator is an admin
     "mod-audit": as_moderator(lambda site: "/moderation/audit"),
     "mod-remove-spammer": as_moderator(
         lambda site: f"/moderation/members/{site.member.handle}/remove-spammer"

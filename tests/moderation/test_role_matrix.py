@@ -21,6 +21,7 @@ from forum.models import (
     Board,
     Draft,
     EmailPreference,
+    HeldPost,
     Kind,
     Kudos,
     MailDelivery,
@@ -31,6 +32,7 @@ from forum.models import (
     Rank,
     Report,
     Role,
+    SiteSettings,
     Subscription,
     Thread,
     WatchLevel,
@@ -148,6 +150,32 @@ def everyone_watches(app, world):
                 Subscription(member_id=member_id, thread_id=world.thread, level=WatchLevel.WATCHING)
             )
         db.session.commit()
+
+
+def hold_a_post_of_carol(app, world):
+    """A new thread of Carol's waiting in the queue (held post 1)."""
+    with app.app_context():
+        carol = scalar(select(Member.id).where(Member.handle == "carol"))
+        db.session.add(
+            HeldPost(
+                author_id=carol,
+                board_id=world.board,
+                subject="Held question",
+                body_source="Held body",
+                body_html="<p>Held body</p>",
+                reasons="New member",
+            )
+        )
+        db.session.commit()
+
+
+def held_state():
+    held = db.session.get(HeldPost, 1)
+    return (held.status, held.post_id, scalar(select(func.count()).select_from(Thread)))
+
+
+def site_settings_state():
+    return scalar(select(SiteSettings.new_member_link_cap))
 
 
 def thread_state():
@@ -357,6 +385,27 @@ CASES = {
         lambda: db.session.get(Badge, 1).is_retired,
         {"reason": "back"},
         setup=retire_badge,
+    ),
+    "approve held post": Case(
+        "/moderation/held/1/approve", MODERATORS, held_state, setup=hold_a_post_of_carol
+    ),
+    "reject held post": Case(
+        "/moderation/held/1/reject",
+        MODERATORS,
+        held_state,
+        {"reason": "spam"},
+        setup=hold_a_post_of_carol,
+    ),
+    "new-member settings": Case(
+        "/moderation/settings",
+        ("admin",),
+        site_settings_state,
+        {
+            "held_first_posts": 1,
+            "new_member_posts": 3,
+            "new_member_link_cap": 5,
+            "new_member_post_interval": 30,
+        },
     ),
     "create board": Case("/moderation/boards/new", ("admin",), count(Board), {"name": "Agencies"}),
     "watch thread": Case("/t/1/watch/mute", MEMBERS, thread_watchers),
