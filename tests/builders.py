@@ -67,3 +67,27 @@ def minutes_from_now(minutes: float):
 
 def minutes_ago(minutes: float):
     return minutes_from_now(-minutes)
+
+
+# The new-member settings a real forum starts with (the test config turns holding off).
+LIMITS = {
+    "held_first_posts": 1,
+    "new_member_posts": 3,
+    "new_member_link_cap": 2,
+    "new_member_post_interval": 30,
+}
+
+
+def hold_first_posts(app: Flask, **changes) -> None:
+    """Have an admin save the new-member settings (holding on, as a real forum starts)."""
+    from sqlalchemy import select
+
+    from forum.extensions import db
+    from forum.models import Member
+    from forum.moderation.services import save_site_settings
+
+    with app.app_context():
+        admin_id = db.session.scalar(select(Member.id).where(Member.handle == "boss"))
+    admin_id = admin_id or make_member(app, "boss", role="admin")
+    with app.app_context():
+        save_site_settings(db.session.get(Member, admin_id), LIMITS | changes)

@@ -83,6 +83,15 @@ class AuthorSchema(Schema):
     title = Str(metadata={"description": "what the site shows under the name: badge, else rank"})
 
 
+class HeldSchema(Schema):
+    """A new member's submission waiting for a moderator: no thread or post exists yet."""
+
+    held_id = Int()
+    status = Str(metadata={"description": "'pending' until a moderator approves or rejects it"})
+    message = Str()
+    url = Str(metadata={"description": "the page where its author sees it awaiting review"})
+
+
 class PostSchema(Schema):
     id = Int()
     thread_id = Int()

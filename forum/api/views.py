@@ -17,7 +17,7 @@ from forum.extensions import csrf, db, limiter
 from forum.forms import ButtonForm
 from forum.links import post_url_for_position, thread_url
 from forum.members import services as members
-from forum.models import Member, Post, Thread, WatchLevel
+from forum.models import HeldPost, Member, Post, Thread, WatchLevel
 from forum.notifications import services as notifications
 from forum.search import PER_PAGE, run_search, search_limit
 from forum.threads import lists, services
@@ -324,17 +324,38 @@ def search(args: dict):
 # Writes: a token with the write scope, or a cookie session with X-CSRFToken
 
 
+def _awaiting_review(held: HeldPost) -> flask.Response:
+    """202: the submission is kept, held for a moderator (a new member's first posts), as the
+    HTML form says with its "awaiting review" page."""
+    url = url_for("threads.held_post", held_id=held.id)
+    body = schemas.HeldSchema().dump(
+        {
+            "held_id": held.id,
+            "status": "pending",
+            "message": "Your post is awaiting review by a moderator.",
+            "url": absolute(url),
+        }
+    )
+    return flask.make_response(flask.jsonify(body), 202, {"Location": url})
+
+
+HELD = "Held for a moderator's review (a new member's first posts); nothing is public yet"
+
+
 @bp.post("/threads")
 @writes
 @limit_posting
 @bp.arguments(schemas.NewThreadSchema)
 @bp.response(201, schemas.ThreadSummarySchema)
+@bp.alt_response(202, schema=schemas.HeldSchema, description=HELD)
 def start_thread(args: dict):
     """Start a thread on a board: the new-thread form's rules and limits."""
     board = lookups.board_by_slug(args["board"])
     if board is None:
         abort(422, messages={"json": {"board": ["No board has this slug."]}})
     thread = services.create_thread(current_user, board, args["subject"], args["body"])
+    if isinstance(thread, HeldPost):
+        return _awaiting_review(thread)
     thread = db.session.get(Thread, thread.id)
     return _thread_summary(thread), {"Location": url_for("api.thread", thread_id=thread.id)}
 
@@ -344,10 +365,13 @@ def start_thread(args: dict):
 @limit_posting
 @bp.arguments(schemas.ReplySchema)
 @bp.response(201, schemas.PostSchema)
+@bp.alt_response(202, schema=schemas.HeldSchema, description=HELD)
 def reply(args: dict, thread_id: int):
     """Reply to a thread: the reply form's rules (locked threads, suspensions) and limits."""
     thread = _visible_thread(thread_id)
     posted = services.reply(current_user, thread, args["body"])
+    if isinstance(posted, HeldPost):
+        return _awaiting_review(posted)
     thread = db.session.get(Thread, thread_id)
     return _post_by_position(thread, posted.position), {
         "Location": url_for("api.post", post_id=posted.id)

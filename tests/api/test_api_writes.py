@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from forum.database import utcnow
-from forum.models import Kudos, Post, Subscription, Thread, WatchLevel
-from tests.builders import make_thread
+from forum.models import HeldPost, Kudos, Post, Subscription, Thread, WatchLevel
+from tests.builders import hold_first_posts, make_member, make_thread
 from tests.databases import db_count, db_scalar, db_update, post_id_at
 from tests.pages import bearer, create_api_token, login
 
@@ -41,6 +41,31 @@ def test_start_a_thread(app, client, tokens, board):
     assert made["post_count"] == 1 and made["board"] == "freelancers"
     opening = client.get(made["api_url"]).get_json()["posts"][0]
     assert "How?" in opening["body_html"]
+
+
+def test_a_new_members_first_thread_and_reply_are_held_as_on_the_site(
+    app, client, tokens, board, thread
+):
+    """202 with where its author sees it awaiting review; nothing public exists yet."""
+    hold_first_posts(app)
+    make_member(app, "newbie")
+    browser = app.test_client()
+    login(browser, "newbie")
+    newbie = bearer(create_api_token(browser))
+    threads_before = db_count(app, Thread)
+    data = {"board": "freelancers", "subject": "First question", "body": "Hello all"}
+    response = client.post("/api/v1/threads", json=data, headers=newbie)
+    held = response.get_json()
+    assert response.status_code == 202 and held["status"] == "pending"
+    assert held["message"] == "Your post is awaiting review by a moderator."
+    assert response.headers["Location"] == f"/held/{held['held_id']}"
+    response = client.post(
+        f"/api/v1/threads/{thread}/posts", json={"body": "Me too"}, headers=newbie
+    )
+    assert response.status_code == 202
+    assert db_count(app, Thread) == threads_before and db_count(app, HeldPost) == 2
+    posts = client.get(f"/api/v1/threads/{thread}").get_json()["posts"]
+    assert [p["position"] for p in posts] == [1, 2]
 
 
 def test_start_a_thread_on_no_board_is_a_field_error(client, tokens, board):

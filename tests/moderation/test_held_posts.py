@@ -26,26 +26,9 @@ from forum.models import (
     Thread,
 )
 from forum.tasks import run_pending_work
-from tests.builders import make_member, make_thread
+from tests.builders import LIMITS, hold_first_posts, make_thread
 from tests.databases import count_queries, db_count, db_scalar, db_update, member_value
 from tests.pages import field_error, login, post_form, textarea
-
-LIMITS = {
-    "held_first_posts": 1,
-    "new_member_posts": 3,
-    "new_member_link_cap": 2,
-    "new_member_post_interval": 30,
-}
-
-
-def hold_first_posts(app, **changes) -> None:
-    """Have an admin save the new-member settings (holding on, as a real forum starts)."""
-    from forum.moderation.services import save_site_settings
-
-    admin_id = db_scalar(app, select(Member.id).where(Member.handle == "boss"))
-    admin_id = admin_id or make_member(app, "boss", role="admin")
-    with app.app_context():
-        save_site_settings(db.session.get(Member, admin_id), LIMITS | changes)
 
 
 @pytest.fixture
