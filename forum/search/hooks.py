@@ -44,11 +44,13 @@ def queue_changes(session: Session, _flush_context) -> None:
         members=_dirty(session, Member, MEMBER_FIELDS),
         boards=_dirty(session, Board, BOARD_FIELDS),
     )
-    # Every session that changes posts runs in an app context (requests, CLI, tasks).
-    if not changes or not has_app_context():
+    if not changes:
         return
-    service = current_app.extensions.get(EXTENSION)
+    # Every session that changes posts runs in an app context (requests, CLI, tasks); one that
+    # did not would leave the index behind until `search check --repair`, so say so.
+    service = current_app.extensions.get(EXTENSION) if has_app_context() else None
     if service is None:
+        log.warning("posts changed outside the forum app: the search index was not told")
         return
     service.backend.index_in_transaction(session, changes)
     session.info[PENDING] = True
