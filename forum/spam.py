@@ -103,6 +103,13 @@ def _domain_tokens(url: str) -> list[str]:
     return [f"domain:{host}"] + ([f"domain:{parent}"] if parent != host else [])
 
 
+def text_of(subject: str, html: str) -> str:
+    """The one text form scored and decided: a subject (a new thread's; "" for a reply, so a
+    reply never teaches its thread's subject) and the stored HTML. Holding and training both
+    use it, so a decision teaches exactly the tokens the score read."""
+    return f"{subject}\n{html}"
+
+
 def learn(session: Session, text: str, is_spam: bool) -> None:
     """Count a decided post (its rendered HTML or text), inside the caller's transaction."""
     learn_tokens(session, tokens(text), is_spam)

@@ -282,6 +282,9 @@ SERVICES: dict[str, Callable[[World], object]] = {
 HELD_SERVICES: dict[str, Callable[[World, object], object]] = {
     "approve held post": lambda w, held: _moderation().approve_held(w.member("maude"), held),
     "reject held post": lambda w, held: _moderation().reject_held(w.member("maude"), held, "spam"),
+    "reject held post as spam": lambda w, held: _moderation().reject_held(
+        w.member("maude"), held, as_spam=True
+    ),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, Enum, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.database import UTCDateTime, utcnow
@@ -119,6 +119,10 @@ class HeldPost(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reject_reason: Mapped[str] = mapped_column(String(500), default="")
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+    # The spam verdict when it was submitted (None: not scored, e.g. too little training yet), and
+    # the [token, probability] pairs that drove it, so the queue shows why as it was then.
+    spam_score: Mapped[float | None] = mapped_column(Float)
+    spam_reasons: Mapped[list | None] = mapped_column(JSON)
 
     author: Mapped[Member] = relationship(foreign_keys=[author_id])
     board: Mapped[Board | None] = relationship()

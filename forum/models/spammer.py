@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.database import UTCDateTime, utcnow
@@ -51,3 +51,6 @@ class SpammerRemovalPost(db.Model):
     post_id: Mapped[int] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # Whether the removal taught the spam classifier this post (at most SPAM_LEARNT_POSTS of
+    # them), so undo takes back exactly those.
+    learnt_as_spam: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session, joinedload
 
-from forum import audit, permissions
+from forum import audit, permissions, spam
 from forum.database import LIST_PAGE_SIZE, page_of_rows, utcnow, write_transaction
 from forum.errors import InvalidInput, NotAllowed
 from forum.extensions import db
@@ -223,7 +223,8 @@ def _decided(session: Session, held: HeldPost, moderator_id: int, status: HeldSt
 
 def approve_held(moderator: Member, held: HeldPost) -> Post:
     """Publish a held submission as if it were posted now, through the posting services: it gets
-    its position, counts, search entry and notifications at this moment.
+    its position, counts, search entry and notifications at this moment. Approving is a moderator's
+    "not spam", so the spam classifier learns it in the same unit of work.
 
     A reply to a thread locked meanwhile is still posted (a moderator may reply in a locked
     thread, and approving is their call); a thread removed meanwhile refuses: there is nowhere
@@ -243,6 +244,7 @@ def approve_held(moderator: Member, held: HeldPost) -> Post:
             post_id = post_reply(session, held.thread_id, content).id
         held.post_id = post_id
         _decided(session, held, moderator_id, HeldStatus.APPROVED)
+        spam.record_decision(session, spam.text_of(held.subject, held.body_html), is_spam=False)
         post = session.get(Post, post_id)
         audit.record(
             session,
@@ -256,16 +258,25 @@ def approve_held(moderator: Member, held: HeldPost) -> Post:
     return post
 
 
-def reject_held(moderator: Member, held: HeldPost, reason: str) -> None:
+REJECTED_AS_SPAM = "Rejected as spam"
+
+
+def reject_held(
+    moderator: Member, held: HeldPost, reason: str = "", *, as_spam: bool = False
+) -> None:
     """Turn a held submission down with a reason its author is told (a moderation notice and the
-    held page); nothing of it ever appears."""
+    held page); nothing of it ever appears. as_spam: the moderator's "spam", one click with its
+    own reason, which the spam classifier learns in the same unit of work (a plain rejection
+    teaches it nothing: a post can be off-topic without being spam)."""
     _require_moderator(moderator)
-    reason = _reason(reason)
+    reason = REJECTED_AS_SPAM if as_spam else _reason(reason)
     moderator_id, held_id = moderator.id, held.id
     with write_transaction() as session:
         held = _pending_held(session, held_id)
         held.reject_reason = reason
         _decided(session, held, moderator_id, HeldStatus.REJECTED)
+        if as_spam:
+            spam.record_decision(session, spam.text_of(held.subject, held.body_html), is_spam=True)
         what = (
             f"your thread “{held.subject}”"
             if held.thread_id is None
@@ -281,7 +292,7 @@ def reject_held(moderator: Member, held: HeldPost, reason: str) -> None:
         audit.record(
             session,
             moderator_id,
-            "held.reject",
+            "held.reject_spam" if as_spam else "held.reject",
             member_id=held.author_id,
             thread_id=held.thread_id,
             reason=reason,
@@ -438,8 +449,10 @@ def remove_spammer(moderator: Member, member: Member, reason: str) -> SpammerRem
     """One action on a spammer: hide every visible post of theirs (threads they started go with
     their opening posts; counts, ranks and search follow), suspend them, end their logins.
 
-    It writes one audit entry and no per-post notices, and records the posts it hid so that
-    undo_spammer_removal restores those and no others.
+    Their pending held posts are rejected ("Removed as a spammer"), and the hidden posts are a
+    moderator's spam decision: the classifier learns up to SPAM_LEARNT_POSTS of them. It writes
+    one audit entry and no per-post notices, and records the posts it hid (and which it learnt)
+    so that undo_spammer_removal restores and unlearns those and no others.
     """
     if not permissions.can_remove_spammer(moderator, member):
         raise NotAllowed(
@@ -459,8 +472,8 @@ def remove_spammer(moderator: Member, member: Member, reason: str) -> SpammerRem
             select(Post.id).where(Post.author_id == member_id, Post.is_removed.is_(False))
         ).all()
         hidden = apply_removals(session, list(visible), True, "removed as a spammer")
-        # Held posts (another feature's table) are not posts yet: their pending ones are to be
-        # rejected here, in the same unit of work, once that feature is merged.
+        rejected = _reject_pending_held(session, member_id, moderator_id)
+        learnt = _learn_as_spam(session, hidden)
         removal = SpammerRemoval(
             member_id=member_id,
             moderator_id=moderator_id,
@@ -477,7 +490,10 @@ def remove_spammer(moderator: Member, member: Member, reason: str) -> SpammerRem
         if hidden:
             session.execute(
                 insert(SpammerRemovalPost),
-                [{"removal_id": removal.id, "post_id": p.id} for p in hidden],
+                [
+                    {"removal_id": removal.id, "post_id": p.id, "learnt_as_spam": p.id in learnt}
+                    for p in hidden
+                ],
             )
         threads = len({p.thread_id for p in hidden})
         entry = audit.record(
@@ -487,11 +503,54 @@ def remove_spammer(moderator: Member, member: Member, reason: str) -> SpammerRem
             member_id=member_id,
             reason=reason,
             details=f"{len(hidden)} posts hidden in {threads} threads, "
-            f"{removal.thread_count} of them started by the member; suspended and logged out",
+            f"{removal.thread_count} of them started by the member; {rejected} held posts "
+            f"rejected; {len(learnt)} posts learnt as spam; suspended and logged out",
         )
         session.flush()
         removal.audit_entry_id = entry.id
     return removal
+
+
+# Posts one removal teaches the classifier (the newest): a 5,000-post spammer's removal stays one
+# short transaction, and 200 copies of a campaign teach it all that more would.
+SPAM_LEARNT_POSTS = 200
+REMOVED_AS_SPAMMER = "Removed as a spammer"
+
+
+def _reject_pending_held(session: Session, member_id: int, moderator_id: int) -> int:
+    """Reject the member's held posts still waiting (no notices, as for their hidden posts)."""
+    rejected = session.execute(
+        update(HeldPost)
+        .where(HeldPost.author_id == member_id, HeldPost.status == HeldStatus.PENDING)
+        .values(
+            status=HeldStatus.REJECTED,
+            reject_reason=REMOVED_AS_SPAMMER,
+            decided_by_id=moderator_id,
+            decided_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if rejected:
+        session.execute(
+            update(Member)
+            .where(Member.id == member_id)
+            .values(pending_posts=Member.pending_posts - rejected)
+        )
+    return rejected
+
+
+def _learn_as_spam(session: Session, hidden: list[Post]) -> set[int]:
+    """Teach the classifier the newest SPAM_LEARNT_POSTS hidden posts; their ids."""
+    newest = sorted(hidden, key=lambda p: p.id, reverse=True)[:SPAM_LEARNT_POSTS]
+    for post in newest:
+        spam.learn(session, _spam_text(post), is_spam=True)
+    return {post.id for post in newest}
+
+
+def _spam_text(post: Post) -> str:
+    """A post's text as the classifier scored it when submitted: an opening post with its
+    thread's subject, a reply without its "Re:" subject."""
+    return spam.text_of(post.subject if post.position == 1 else "", post.body_html)
 
 
 def undo_spammer_removal(moderator: Member, removal: SpammerRemoval) -> int:
@@ -499,7 +558,9 @@ def undo_spammer_removal(moderator: Member, removal: SpammerRemoval) -> int:
     predecessor; returns how many posts came back.
 
     A post someone removed or restored on its own since (an audit entry for it after the
-    action) is left as that moderator left it, and a suspension changed since is kept.
+    action) is left as that moderator left it, and a suspension changed since is kept. The
+    classifier unlearns every post the removal taught it (the decision is taken back, whether
+    or not the post comes back); the held posts it rejected stay rejected.
     """
     _require_moderator(moderator)
     moderator_id, removal_id = moderator.id, removal.id
@@ -528,6 +589,13 @@ def undo_spammer_removal(moderator: Member, removal: SpammerRemoval) -> int:
             )
         ).all()
         restored = apply_removals(session, list(post_ids), False, "spammer removal undone")
+        learnt = session.scalars(
+            select(Post).where(
+                Post.id.in_(listed.where(SpammerRemovalPost.learnt_as_spam.is_(True)))
+            )
+        ).all()
+        for post in learnt:
+            spam.unlearn(session, _spam_text(post), is_spam=True)
         member = session.get(Member, removal.member_id, populate_existing=True)
         if member.suspended_until == removal.suspended_until:
             member.suspended_until = removal.previous_suspended_until
@@ -538,7 +606,8 @@ def undo_spammer_removal(moderator: Member, removal: SpammerRemoval) -> int:
             moderator_id,
             "member.restore_spammer",
             member_id=removal.member_id,
-            details=f"{len(restored)} of {removal.post_count} hidden posts restored",
+            details=f"{len(restored)} of {removal.post_count} hidden posts restored; "
+            f"{len(learnt)} posts unlearnt as spam",
         )
     return len(restored)
 

@@ -229,6 +229,23 @@ def reject_held(held_id: int):
     return redirect(url_for("moderation.queue"))
 
 
+@bp.post("/moderation/held/<int:held_id>/reject-spam")
+@keeps_form_on_csrf_failure
+def reject_held_as_spam(held_id: int):
+    """One click: reject with the reason "Rejected as spam", and the classifier learns it."""
+    held = db.get_or_404(HeldPost, held_id)
+    if not ButtonForm().validate_on_submit():
+        _expired()
+    else:
+        try:
+            services.reject_held(current_user, held, as_spam=True)
+        except InvalidInput as exc:
+            flash(str(exc), "warning")
+        else:
+            flash("Rejected as spam; the spam score learnt from it.", "info")
+    return redirect(url_for("moderation.queue"))
+
+
 @bp.route("/moderation/settings", methods=["GET", "POST"])
 @keeps_form_on_csrf_failure
 def site_settings():

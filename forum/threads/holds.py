@@ -1,8 +1,7 @@
 """New-member limits and held posts: whether and why a submission waits for a moderator, the cap
 on links and images, and the site settings both read.
 
-hold_reasons is the one place that decides holding: a later rule (a spam score) adds its reason
-there, and every posting path (new thread, reply) asks it. Held submissions are HeldPost rows, not
+hold_reasons is the one place that decides holding (first posts, a spam score), and every posting path (new thread, reply) asks it. Held submissions are HeldPost rows, not
 posts, so nothing that reads posts can show them; moderation approves them through the posting
 services (forum.moderation.services.approve_held).
 """
@@ -17,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from forum import permissions
+from forum import permissions, spam
 from forum.database import utcnow
 from forum.errors import InvalidInput
 from forum.extensions import db
@@ -82,19 +81,26 @@ def post_interval(member: Member, limits: Limits) -> int:
     )
 
 
-def hold_reasons(session: Session, author: Member, body_source: str, limits: Limits) -> list[str]:
-    """Why this submission must wait for a moderator (empty: it posts now).
+def hold_reasons(
+    session: Session, author: Member, limits: Limits, *, subject: str, html: str
+) -> tuple[list[str], spam.SpamVerdict | None]:
+    """Why this submission must wait for a moderator (empty: it posts now), and its spam verdict.
 
     First posts: as on Discourse, a member's posts wait until held_first_posts of them were
     approved (the member's visible post count), so a second post sent while the first waits is
-    held too. Moderators and admins are never held. body_source is for rules that read the text.
+    held too. Spam: every member's submission is scored (a spammer's account may be old) and held
+    when the verdict says so; the score only ever holds, never removes. Moderators and admins are
+    neither held nor scored. subject is a new thread's ("" for a reply), html the rendered body.
     """
     if permissions.can_moderate(author):
-        return []
+        return [], None
     reasons = []
     if author.post_count < limits.held_first_posts:
         reasons.append(f"New member: fewer than {limits.held_first_posts} approved posts")
-    return reasons
+    verdict = spam.score(session, spam.text_of(subject, html))
+    if verdict.holds:
+        reasons.append(f"Spam score {verdict.probability:.2f}")
+    return reasons, verdict
 
 
 class _LinkCounter(HTMLParser):
@@ -142,12 +148,15 @@ def hold(
     body: str,
     html: str,
     reasons: list[str],
+    verdict: spam.SpamVerdict | None = None,
     board_id: int | None = None,
     thread_id: int | None = None,
     subject: str = "",
 ) -> HeldPost:
-    """Keep a submission for the moderators, in the caller's unit of work; the author's pending
-    counter follows (the thread page reads it to know whether to look)."""
+    """Keep a submission for the moderators, in the caller's unit of work, with its spam verdict
+    as it was then (when the classifier was trained); the author's pending counter follows (the
+    thread page reads it to know whether to look)."""
+    trained = verdict is not None and verdict.trained
     held = HeldPost(
         author_id=author_id,
         board_id=board_id,
@@ -156,6 +165,8 @@ def hold(
         body_source=body,
         body_html=html,
         reasons="\n".join(reasons),
+        spam_score=verdict.probability if trained else None,
+        spam_reasons=[[token, p] for token, p in verdict.reasons] if trained else None,
     )
     session.add(held)
     session.execute(

@@ -127,12 +127,17 @@ def _posted(
         )
 
 
-def _held(session: Session, author: Member, content: PostContent, **target) -> HeldPost | None:
-    """Apply the new-member limits inside the posting unit of work: refuse too many links, or
-    keep the submission for review when holds.hold_reasons says so (None: it posts now)."""
+def _held(
+    session: Session, author: Member, content: PostContent, subject: str = "", **target
+) -> HeldPost | None:
+    """Apply the new-member limits and the spam score inside the posting unit of work: refuse
+    too many links, or keep the submission for review when holds.hold_reasons says so (None: it
+    posts now). subject is a new thread's; a reply's is ""."""
     limits = holds.limits(session)
     holds.check_link_cap(author, content.html, limits)
-    reasons = holds.hold_reasons(session, author, content.body, limits)
+    reasons, verdict = holds.hold_reasons(
+        session, author, limits, subject=subject, html=content.html
+    )
     if not reasons:
         return None
     return holds.hold(
@@ -141,6 +146,8 @@ def _held(session: Session, author: Member, content: PostContent, **target) -> H
         body=content.body,
         html=content.html,
         reasons=reasons,
+        verdict=verdict,
+        subject=subject,
         **target,
     )
 
@@ -150,7 +157,7 @@ def create_thread(
 ) -> Thread | HeldPost:
     """Open a thread with its first post; the author's draft for the board goes with it.
 
-    A new member's submission may be held instead (forum/threads/holds.py): then the HeldPost
+    A new member's or a spam-like submission may be held instead (forum/threads/holds.py): then the HeldPost
     comes back and no thread exists until a moderator approves it.
     """
     check_can_post(author)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import feedparser
 import pytest
 from sqlalchemy import func, select
 
@@ -15,10 +16,14 @@ from forum.models import (
     AuditEntry,
     Board,
     EventKind,
+    HeldPost,
+    HeldStatus,
     Member,
     NotificationEvent,
     Post,
     SpammerRemoval,
+    SpammerRemovalPost,
+    SpamToken,
     Thread,
 )
 from forum.search import get_search
@@ -142,6 +147,27 @@ def search_hits(app) -> dict[str, tuple[int, list[int]]]:
     return found
 
 
+def feeds(client, thread_ids: list[int]) -> dict[str, tuple[int, list[tuple[str, str, str]]]]:
+    """The Atom feeds a reader follows, parsed: latest, both boards, the spammer's own, a thread
+    the spammer started and one they replied in; each entry as (id, title, summary)."""
+    urls = [
+        "/latest/feed.atom",
+        "/b/freelancers/feed.atom",
+        "/b/gardens/feed.atom",
+        "/members/spammer/feed.atom",
+        f"/t/{thread_ids[0]}/feed.atom",
+        f"/t/{thread_ids[8]}/feed.atom",
+    ]
+    seen = {}
+    for url in urls:
+        response = client.get(url)
+        parsed = feedparser.parse(response.data) if response.status_code == 200 else None
+        assert parsed is None or parsed.bozo == 0, (url, parsed.get("bozo_exception"))
+        entries = [(e.id, e.title, e.get("summary", "")) for e in parsed.entries] if parsed else []
+        seen[url] = (response.status_code, entries)
+    return seen
+
+
 def test_removing_a_spammer_hides_everything_in_one_request_and_undo_puts_it_all_back(
     app, boards, people
 ):
@@ -152,6 +178,11 @@ def test_removing_a_spammer_hides_everything_in_one_request_and_undo_puts_it_all
     pages(alice, thread_ids)  # reading once sets alice's read positions; what follows is stable
     before = (counts(app), pages(alice, thread_ids), search_hits(app))
     assert before[2][SPAM][0] == 20
+    reader = app.test_client()
+    feeds_before = feeds(reader, thread_ids)
+    assert all(status == 200 for status, _ in feeds_before.values())
+    assert any(SPAM in summary for _, _, summary in feeds_before["/latest/feed.atom"][1])
+    assert feeds_before["/members/spammer/feed.atom"][1]
     spammer = app.test_client()
     login(spammer, "spammer")
     assert spammer.get("/members/settings").status_code == 200
@@ -224,6 +255,14 @@ def test_removing_a_spammer_hides_everything_in_one_request_and_undo_puts_it_all
     hits = search_hits(app)
     assert hits[SPAM] == (0, []) and hits["watches"] == (0, [])
     assert hits[GARDEN][1] == sorted(others_threads)
+    feeds_removed = feeds(reader, thread_ids)
+    assert feeds_removed[f"/t/{spammer_threads[0]}/feed.atom"][0] == 404
+    assert feeds_removed["/members/spammer/feed.atom"] == (200, [])
+    for url, (_status, entries) in feeds_removed.items():
+        for _, title, summary in entries:
+            assert SPAM not in summary and "Buy watches" not in title, url
+    assert any(GARDEN in summary for _, _, summary in feeds_removed["/latest/feed.atom"][1])
+    assert feeds_removed[f"/t/{others_threads[0]}/feed.atom"][1]
 
     undo = post_form(maude, f"/moderation/spammers/{removal.id}/undo")
 
@@ -232,6 +271,7 @@ def test_removing_a_spammer_hides_everything_in_one_request_and_undo_puts_it_all
     assert after[0] == before[0]  # the earlier removed spam post stays removed: it was before
     assert after[2] == before[2]
     assert after[1] == before[1]
+    assert feeds(reader, thread_ids) == feeds_before
     with app.app_context():
         assert not db.session.get(Member, people["spammer"]).is_suspended()
         earlier = db.session.scalar(select(Post).where(Post.body_source == f"{SPAM} off topic"))
@@ -398,3 +438,73 @@ def test_a_reason_is_required_and_nothing_happens_without_one(app, client, small
     assert response.status_code == 400
     assert "Please give a reason." in response.get_data(as_text=True)
     assert db_count(app, Post, Post.is_removed) == 0
+
+
+def spam_counts(app) -> list[tuple[str, int, int]]:
+    with app.app_context():
+        return [
+            tuple(r)
+            for r in db.session.execute(
+                select(SpamToken.token, SpamToken.spam_count, SpamToken.ham_count).order_by(
+                    SpamToken.token
+                )
+            )
+        ]
+
+
+def test_removal_teaches_its_posts_as_spam_and_undo_takes_exactly_that_back(
+    app, client, small_spammer
+):
+    login(client, "maude")
+    before = spam_counts(app)
+    post_form(client, "/moderation/members/spammer/remove-spammer", {"reason": "spam"})
+    learnt = dict((token, (s, h)) for token, s, h in spam_counts(app))
+    assert learnt["#messages"] == (3, 0)
+    assert learnt["spam"] == (3, 0) and learnt["buy"] == (1, 0)  # the opening post's subject
+    assert db_count(app, SpammerRemovalPost, SpammerRemovalPost.learnt_as_spam.is_(True)) == 3
+    post_form(client, f"/moderation/spammers/{removal_id(app)}/undo")
+    assert spam_counts(app) == before
+
+
+def test_removal_learns_at_most_its_bound_the_newest_posts(app, client, small_spammer, monkeypatch):
+    from forum.moderation import services
+
+    monkeypatch.setattr(services, "SPAM_LEARNT_POSTS", 2)
+    remove_as(client, "maude")
+    with app.app_context():
+        learnt = db.session.scalars(
+            select(Post.body_source)
+            .join(SpammerRemovalPost, SpammerRemovalPost.post_id == Post.id)
+            .where(SpammerRemovalPost.learnt_as_spam.is_(True))
+        ).all()
+    assert sorted(learnt) == ["spam three", "spam two"]
+    assert dict((t, (s, h)) for t, s, h in spam_counts(app))["#messages"] == (2, 0)
+    post_form(client, f"/moderation/spammers/{removal_id(app)}/undo")
+    assert spam_counts(app) == []
+
+
+def test_removal_rejects_the_members_pending_held_posts_and_undo_leaves_them_rejected(
+    app, client, small_spammer, board
+):
+    from forum.threads import services
+
+    app.config["HELD_FIRST_POSTS"] = 100  # the spammer's next submission waits for review
+    with app.app_context():
+        author = db.session.get(Member, small_spammer)
+        held = services.create_thread(author, db.session.get(Board, board), "More", "spam four")
+        held_id = held.id
+    assert isinstance(held, HeldPost)
+    remove_as(client, "maude")
+    with app.app_context():
+        held = db.session.get(HeldPost, held_id)
+        assert held.status == HeldStatus.REJECTED
+        assert held.reject_reason == "Removed as a spammer"
+        assert db.session.get(Member, small_spammer).pending_posts == 0
+        entry = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "member.remove_spammer")
+        )
+        assert "1 held posts rejected" in entry.details
+    assert "spam four" not in client.get("/moderation/queue").get_data(as_text=True)
+    post_form(client, f"/moderation/spammers/{removal_id(app)}/undo")
+    with app.app_context():
+        assert db.session.get(HeldPost, held_id).status == HeldStatus.REJECTED

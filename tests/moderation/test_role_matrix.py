@@ -396,6 +396,9 @@ CASES = {
         {"reason": "spam"},
         setup=hold_a_post_of_carol,
     ),
+    "reject held post as spam": Case(
+        "/moderation/held/1/reject-spam", MODERATORS, held_state, setup=hold_a_post_of_carol
+    ),
     "new-member settings": Case(
         "/moderation/settings",
         ("admin",),

@@ -228,10 +228,11 @@ def test_scoring_reads_only_its_tokens_rows_in_one_query(app):
 
 
 def test_a_post_over_the_threshold_is_only_held_never_removed(app, board):
-    """The verdict's one outcome is `holds`: scoring writes nothing and the post stays as it was."""
+    """The verdict's one outcome is `holds`: scoring writes nothing and the post stays as it was
+    (posted before the training; a post submitted after it is held: test_spam_holds.py)."""
     app.config["SPAM_MIN_DECISIONS"] = 4
-    teach(app, times=5)
     thread_id = make_thread(app, make_member(app, "spammer"), board, "Cheap watches", SPAM[0])
+    teach(app, times=5)
     with app.app_context():
         post = db.session.scalar(select(Post).where(Post.thread_id == thread_id))
         html_before = post.body_html
