@@ -31,8 +31,8 @@ from forum.moderation import services
 from forum.moderation.forms import (
     BadgeForm,
     BoardForm,
-    MoveForm,
     MergeForm,
+    MoveForm,
     RankForm,
     ReasonForm,
     RejectForm,
