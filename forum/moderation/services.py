@@ -376,16 +376,15 @@ def move_thread(moderator: Member, thread: Thread, board: Board, reason: str = "
         )
 
 
-THREAD_ADDRESS = re.compile(r"/t/(\d+)|#?(\d+)")
+THREAD_ADDRESS = re.compile(r"/t/(\d+)")  # in a thread page's or post's address, any host
+THREAD_NUMBER = re.compile(r"#?(\d+)")
 
 
 def thread_at(address: str) -> Thread:
     """The thread a moderator names by its address (any page or post of it) or its number."""
     address = address.strip()
-    found = (
-        THREAD_ADDRESS.search(address) if "/t/" in address else THREAD_ADDRESS.fullmatch(address)
-    )
-    thread_id = int(found.group(1) or found.group(2)) if found else 0
+    found = THREAD_ADDRESS.search(address) or THREAD_NUMBER.fullmatch(address)
+    thread_id = int(found[1]) if found else 0
     thread = db.session.get(Thread, thread_id) if 0 < thread_id < 2**63 else None
     if thread is None:
         raise InvalidInput("There is no thread at that address; paste its address or its number.")

@@ -167,6 +167,10 @@ def test_a_member_cannot_merge_threads(app, client, forum):
         ("self", "A thread cannot be merged into itself."),
         ("hidden", "That thread was removed or merged itself; merge into a visible thread."),
         ("/t/999-nowhere", "There is no thread at that address; paste its address or its number."),
+        (
+            "http://localhost:8000/b/freelancers",
+            "There is no thread at that address; paste its address or its number.",
+        ),
         ("not a thread", "There is no thread at that address; paste its address or its number."),
         ("", "Paste the address or the number of the thread to merge into."),
     ],
