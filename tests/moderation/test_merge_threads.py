@@ -208,3 +208,13 @@ def test_a_merged_threads_target_page_costs_the_queries_of_any_thread_page(app, 
     queries(f"/t/{original}-how-do-i-send-an-invoice")  # the first view notes the read position
     queries(f"/t/{plain}-plain")
     assert queries(f"/t/{original}-how-do-i-send-an-invoice") == queries(f"/t/{plain}-plain")
+
+
+def test_nothing_is_left_in_the_merged_thread_for_anyone(app, client, forum):
+    original, duplicate = forum
+    login(client, "maude")
+    merge(client, duplicate, str(original))
+    assert post_form(client, f"/t/{duplicate}/reply", {"body": "Late answer"}).status_code == 404
+    assert client.get(f"/api/v1/threads/{duplicate}").status_code == 404
+    assert client.get(f"/t/{duplicate}/feed.atom").status_code == 404
+    assert db_scalar(app, select(Thread.post_count).where(Thread.id == duplicate)) == 0
