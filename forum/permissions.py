@@ -36,7 +36,8 @@ def can_post(member: Member | None, now: datetime | None = None) -> bool:
 
 
 def can_reply(member: Member | None, thread: Thread) -> bool:
-    if not can_post(member):
+    """Nobody replies to a merged thread, moderators included: its posts live elsewhere now."""
+    if not can_post(member) or thread.merged_into_id is not None:
         return False
     return can_moderate(member) or not (thread.is_locked or thread.is_hidden)
 

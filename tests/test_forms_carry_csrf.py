@@ -34,6 +34,7 @@ PAGES = [
     "/moderation/settings",
     "/moderation/audit",
     "/moderation/members/bob/remove-spammer",
+    "/moderation/threads/1/merge",
     "/moderation/spammers",
     "/moderation/registrations",
     "/moderation/boards",

@@ -159,6 +159,15 @@ def _remove_reported(w: World) -> None:
     assert len(commits) == 1
 
 
+def _merge_a_duplicate(w: World) -> None:
+    """Bob asks again (set up outside the count), then a moderator merges it into Alice's."""
+    duplicate = _threads().create_thread(w.member("bob"), w.board(), "A duplicate", "Same")
+    with count_commits() as commits:
+        _moderation().merge_thread(w.member("maude"), duplicate, w.thread(), "duplicate")
+    assert len(commits) == 1
+    assert db.session.get(Thread, duplicate.id).merged_into_id == w.thread().id
+
+
 def _held(w: World):
     """A reply of Carol's (a new member) held for review: holding on, then she replies."""
     from forum.models import HeldPost
@@ -325,6 +334,11 @@ def test_each_public_service_commits_exactly_once(app, world, name):
         with count_commits() as commits:
             SERVICES[name](world)
         assert len(commits) == 1, f"{name} committed {len(commits)} times"
+
+
+def test_merging_a_thread_is_one_unit_of_work(app, world):
+    with app.app_context():
+        _merge_a_duplicate(world)
 
 
 def test_removing_a_reported_post_and_closing_its_report_is_one_unit_of_work(app, world):

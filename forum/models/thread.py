@@ -45,6 +45,14 @@ class Thread(db.Model):
     is_locked: Mapped[bool] = mapped_column(default=False)
     is_pinned: Mapped[bool] = mapped_column(default=False)
     is_hidden: Mapped[bool] = mapped_column(default=False)  # its opening post was removed
+    # A duplicate merged into another thread: a hidden, empty row whose URL redirects to where
+    # its posts went (merged_post_id: the first of them, so the redirect can name its position).
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("threads.id", ondelete="SET NULL", use_alter=True)
+    )
+    merged_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL", use_alter=True)
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     import_key: Mapped[str | None] = mapped_column(String(255))
 

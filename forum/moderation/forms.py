@@ -35,6 +35,18 @@ class MoveForm(FlaskForm):
     submit = SubmitField("Move")
 
 
+class MergeForm(FlaskForm):
+    target = StringField(
+        "Thread to merge into (its address or number)",
+        validators=[
+            DataRequired(message="Paste the address or the number of the thread to merge into."),
+            Length(max=500),
+        ],
+    )
+    reason = StringField("Reason", validators=REASON)
+    submit = SubmitField("Merge")
+
+
 class SuspendForm(FlaskForm):
     days = IntegerField(
         "Days", validators=[DataRequired(), NumberRange(min=1, max=3650)], default=7

@@ -22,11 +22,14 @@ from forum.models import (
     AuditEntry,
     Board,
     BoardOldSlug,
+    Draft,
     EventKind,
     HeldPost,
     HeldStatus,
     Member,
     MemberSession,
+    Notification,
+    NotificationEvent,
     Post,
     Report,
     ReportStatus,
@@ -34,10 +37,13 @@ from forum.models import (
     SiteSettings,
     SpammerRemoval,
     SpammerRemovalPost,
+    Subscription,
     Thread,
+    ThreadRead,
 )
 from forum.names import free_slug, row_to_save
 from forum.notifications import services as notifications
+from forum.reputation.services import refresh_rank
 from forum.threads import holds
 from forum.threads.services import (
     apply_removal,
@@ -45,6 +51,7 @@ from forum.threads.services import (
     content_of,
     post_reply,
     post_thread,
+    reply_subject,
 )
 
 
@@ -377,6 +384,155 @@ def move_thread(moderator: Member, thread: Thread, board: Board, reason: str = "
             board_id=new_id,
             reason=reason,
             details=f"from {session.get(Board, old_id).name}",
+        )
+
+
+THREAD_ADDRESS = re.compile(r"/t/(\d+)")  # in a thread page's or post's address, any host
+THREAD_NUMBER = re.compile(r"#?(\d+)")
+
+
+def thread_at(address: str) -> Thread:
+    """The thread a moderator names by its address (any page or post of it) or its number."""
+    address = address.strip()
+    found = THREAD_ADDRESS.search(address) or THREAD_NUMBER.fullmatch(address)
+    thread_id = int(found[1]) if found else 0
+    thread = db.session.get(Thread, thread_id) if 0 < thread_id < 2**63 else None
+    if thread is None:
+        raise InvalidInput("There is no thread at that address; paste its address or its number.")
+    return thread
+
+
+def merge_thread(moderator: Member, source: Thread, target: Thread, reason: str) -> Post:
+    """Merge a duplicate into another thread; returns the first moved post.
+
+    The source's posts, its opening post and removed ones included, are appended after the
+    target's last post in their own order (interleaving by time would scatter both discussions
+    and make each reply lose what it answered). They keep their kudos and flags; the opening
+    post and replies titled after the source become "Re: <target subject>". The source's
+    solution stays accepted if the target has none, else it is dropped. Watchers, drafts,
+    held replies and notifications follow to the target; read positions in the source go (its
+    numbers mean nothing in the target). The source row stays, hidden and empty, so its URLs
+    redirect to the target.
+    """
+    _require_moderator(moderator)
+    reason = _reason(reason)
+    if source.id == target.id:
+        raise InvalidInput("A thread cannot be merged into itself.")
+    moderator_id, source_id, target_id = moderator.id, source.id, target.id
+    with write_transaction() as session:
+        # Row locks in id order (PostgreSQL) serialise this with replies, removals and moves
+        # in either thread, and two merges cannot deadlock.
+        locked = {
+            t.id: t
+            for t in session.scalars(
+                select(Thread)
+                .where(Thread.id.in_((source_id, target_id)))
+                .order_by(Thread.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        }
+        source, target = locked[source_id], locked[target_id]
+        if target.is_hidden:
+            raise InvalidInput(
+                "That thread was removed or merged itself; merge into a visible thread."
+            )
+        if source.is_hidden:
+            raise InvalidInput("This thread was removed or already merged; restore it first.")
+        moved = _move_posts(session, source, target)
+        _merge_solution(session, source, target)
+        _follow_to(session, source_id, target_id)
+        visible = sum(1 for p in moved if not p.is_removed)
+        session.execute(
+            update(Board)
+            .where(Board.id == source.board_id)
+            .values(thread_count=Board.thread_count - 1)
+        )
+        if source.board_id != target.board_id:
+            for board_id, sign in ((source.board_id, -1), (target.board_id, +1)):
+                session.execute(
+                    update(Board)
+                    .where(Board.id == board_id)
+                    .values(post_count=Board.post_count + sign * visible)
+                )
+        source.is_hidden, source.merged_into_id, source.merged_post_id = (
+            True,
+            target_id,
+            moved[0].id,
+        )
+        source.post_count, source.last_post_id = 0, None
+        audit.record(
+            session,
+            moderator_id,
+            "thread.merge",
+            thread_id=target_id,
+            reason=reason,
+            details=f"“{source.subject}” merged into “{target.subject}”: {len(moved)} posts moved",
+        )
+    return moved[0]
+
+
+def _move_posts(session: Session, source: Thread, target: Thread) -> list[Post]:
+    """Append the source's posts to the target, numbered on from its last (through the ORM, so
+    the search hooks reindex them in their new thread), and recount the target."""
+    last = session.scalar(select(func.max(Post.position)).where(Post.thread_id == target.id))
+    moved = session.scalars(
+        select(Post)
+        .where(Post.thread_id == source.id)
+        .order_by(Post.position)
+        .execution_options(populate_existing=True)
+    ).all()
+    renamed = {source.subject, reply_subject(source.subject)}
+    for number, post in enumerate(moved, start=last + 1):
+        post.thread_id, post.position = target.id, number
+        if post.subject in renamed:
+            post.subject = reply_subject(target.subject)
+    session.flush()
+    target.post_count = last + len(moved)
+    newest = session.execute(
+        select(Post.id, Post.created_at)
+        .where(Post.thread_id == target.id, Post.is_removed.is_(False))
+        .order_by(Post.created_at.desc(), Post.id.desc())
+        .limit(1)
+    ).one()
+    target.last_post_id, target.last_posted_at = newest
+    return list(moved)
+
+
+def _merge_solution(session: Session, source: Thread, target: Thread) -> None:
+    """Keep the source's solution as the target's if it has none, else drop it, with the
+    solution author's count following the self-accepted rule of set_solution."""
+    solution_id = source.solution_post_id
+    if solution_id is None:
+        return
+    source.solution_post_id = None
+    author_id = session.get(Post, solution_id).author_id
+    counted_before = author_id != source.author_id
+    kept = target.solution_post_id is None
+    if kept:
+        target.solution_post_id = solution_id
+    delta = int(kept and author_id != target.author_id) - int(counted_before)
+    if delta:
+        session.execute(
+            update(Member)
+            .where(Member.id == author_id)
+            .values(solution_count=Member.solution_count + delta)
+        )
+        refresh_rank(session, author_id, "solution merged" if delta > 0 else "solution dropped")
+
+
+def _follow_to(session: Session, source_id: int, target_id: int) -> None:
+    """Move what points at the source to the target: a member's own row on the target (a
+    draft, a watch or mute) wins over theirs on the source."""
+    for model in (Draft, Subscription):
+        on_target = select(model.member_id).where(model.thread_id == target_id)
+        session.execute(
+            delete(model).where(model.thread_id == source_id, model.member_id.in_(on_target))
+        )
+    session.execute(delete(ThreadRead).where(ThreadRead.thread_id == source_id))
+    for model in (Draft, Subscription, Notification, NotificationEvent, HeldPost):
+        session.execute(
+            update(model).where(model.thread_id == source_id).values(thread_id=target_id)
         )
 
 

@@ -31,6 +31,7 @@ from forum.moderation import services
 from forum.moderation.forms import (
     BadgeForm,
     BoardForm,
+    MergeForm,
     MoveForm,
     RankForm,
     ReasonForm,
@@ -311,6 +312,25 @@ def move_thread(thread_id: int):
     else:
         _expired()
     return redirect(thread_url(thread))
+
+
+@bp.route("/moderation/threads/<int:thread_id>/merge", methods=["GET", "POST"])
+@keeps_form_on_csrf_failure
+def merge_thread(thread_id: int):
+    """GET asks which thread this duplicate goes into; POST merges and shows its first post there."""
+    thread = db.get_or_404(Thread, thread_id)
+    form = MergeForm()
+    if form.validate_on_submit():
+        try:
+            target = services.thread_at(form.target.data)
+            first = services.merge_thread(current_user, thread, target, form.reason.data)
+        except InvalidInput as exc:
+            form.target.errors.append(str(exc))
+        else:
+            flash(f"Thread merged into “{target.subject}”.", "success")
+            return redirect(post_url(first))
+    status = 400 if form.target.errors or form.reason.errors else 200
+    return render_template("moderation/merge_thread.html", thread=thread, form=form), status
 
 
 # members -----------------------------------------------------------------------------------------

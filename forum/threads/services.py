@@ -543,9 +543,12 @@ def set_solution(actor: Member, thread: Thread, post: Post | None) -> None:
 
 
 def visible_thread(thread_id: int, viewer: Member) -> Thread | None:
-    """The thread, or None if there is none or it is hidden from this viewer (not a moderator)."""
+    """The thread, or None if there is none, it was merged into another (nothing is left in it),
+    or it is hidden from this viewer (not a moderator)."""
     thread = db.session.get(Thread, thread_id)
-    if thread is None or (thread.is_hidden and not permissions.can_moderate(viewer)):
+    if thread is None or thread.merged_into_id is not None:
+        return None
+    if thread.is_hidden and not permissions.can_moderate(viewer):
         return None
     return thread
 

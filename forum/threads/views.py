@@ -188,11 +188,13 @@ def thread(thread_id: int, slug: str | None = None):
         if found is None:
             abort(404)
         thread, state = found
-        if thread.is_hidden and not permissions.can_moderate(current_user):
-            abort(404)
     else:
-        thread = _visible_thread(thread_id)
+        thread = db.session.get(Thread, thread_id) or abort(404)
     page = page_arg()
+    if thread.merged_into_id is not None:
+        return redirect(_merged_url(thread, page), 301)
+    if thread.is_hidden and not permissions.can_moderate(current_user):
+        abort(404)
     if slug != thread.slug:
         return redirect(
             url_for(
@@ -236,6 +238,16 @@ def thread(thread_id: int, slug: str | None = None):
     if state is not None and rows:  # after rendering: the write ends the page's read transaction
         notifications.note_read(current_user, thread, rows[-1].position, state.last_read)
     return html
+
+
+def _merged_url(thread: Thread, page: int) -> str:
+    """Where a page of a merged thread went: its posts kept their order in the target, so page
+    N starts (N-1) pages of posts after the first moved one."""
+    first = db.session.get(Post, thread.merged_post_id) if thread.merged_post_id else None
+    if first is None:
+        return thread_url(db.get_or_404(Thread, thread.merged_into_id))
+    position = first.position + (page - 1) * current_app.config["POSTS_PER_PAGE"]
+    return post_url_for_position(first.thread, min(position, first.thread.post_count))
 
 
 @bp.get("/p/<int:post_id>")

@@ -136,6 +136,16 @@ def drafts_for_everyone(app, world):
         db.session.commit()
 
 
+def a_duplicate_of_thread_1(app, world):
+    """Thread 2, Carol's, to merge into thread 1."""
+    carol = make_member(app, "dupe-asker")
+    make_thread(app, carol, world.board, subject="Question again", replies=1)
+
+
+def merged_state():
+    return (db.session.get(Thread, 2).merged_into_id, db.session.get(Thread, 1).post_count)
+
+
 def token_for_alice(app, world):
     with app.app_context():
         alice = scalar(select(Member).where(Member.handle == "alice"))
@@ -292,6 +302,13 @@ CASES = {
     "pin": Case("/moderation/threads/1/pin", MODERATORS, thread_state),
     "unpin": Case("/moderation/threads/1/unpin", MODERATORS, thread_state, setup=lock_and_pin),
     "move": Case("/moderation/threads/1/move", MODERATORS, thread_state, {"board": 2}),
+    "merge": Case(
+        "/moderation/threads/2/merge",
+        MODERATORS,
+        merged_state,
+        {"target": "/t/1-question", "reason": "duplicate"},
+        setup=a_duplicate_of_thread_1,
+    ),
     "suspend": Case(
         "/moderation/members/bob/suspend",
         MODERATORS,
