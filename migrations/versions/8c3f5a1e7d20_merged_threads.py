@@ -1,7 +1,7 @@
 """merged threads: a duplicate's row remembers the thread its posts went to
 
 Revision ID: 8c3f5a1e7d20
-Revises: 7411646d5fac
+Revises: 5c2e9a1f7b3d
 Create Date: 2026-12-06 22:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "8c3f5a1e7d20"
-down_revision = "7411646d5fac"
+down_revision = "5c2e9a1f7b3d"
 branch_labels = None
 depends_on = None
 
