@@ -87,7 +87,7 @@ words = Table(
     Column("word", Text, primary_key=True),
     Column("posts", Integer, nullable=False),
 )
-PENDING = "postgres_search_pending"  # session.info: posts to write before the commit
+PENDING = "postgres_search_followers"  # session.info: posts to write again before the commit
 TABLES = frozenset(metadata.tables)  # migrations/env.py leaves them out of `db check`
 
 
@@ -125,32 +125,35 @@ class PostgresSearch:
             )
 
     def index_in_transaction(self, session: Session, changes: Changes) -> None:
-        """Note the changed posts; their documents are written just before this transaction
-        commits, inside it: a service's bulk UPDATE after the flush (a renamed thread's reply
-        subjects) is then already in what they read."""
+        """Rewrite the changed posts' documents now, in the flush's transaction. Posts reached
+        through a thread, member or board are written again just before the commit, still inside
+        it: a service's bulk UPDATE after the flush (a renamed thread's reply subjects) is then
+        in what they read."""
         ids = set(changes.posts)
+        followers: set[int] = set()
         for column, wanted in (
             (Post.thread_id, changes.threads),
             (Post.author_id, changes.members),
         ):
             if wanted:
-                ids.update(session.scalars(select(Post.id).where(column.in_(wanted))))
+                followers.update(session.scalars(select(Post.id).where(column.in_(wanted))))
         if changes.boards:
-            ids.update(
+            followers.update(
                 session.scalars(
                     select(Post.id).join(Post.thread).where(Thread.board_id.in_(changes.boards))
                 )
             )
-        if not ids:
-            return
-        if PENDING not in session.info:
-            event.listen(session, "before_commit", self._write_pending, once=True)
-        session.info.setdefault(PENDING, set()).update(ids)
+        if ids | followers:
+            self._store(session, load_documents(session, ids | followers))
+        if followers:
+            if PENDING not in session.info:
+                event.listen(session, "before_commit", self._write_pending, once=True)
+            session.info.setdefault(PENDING, set()).update(followers)
 
     def _write_pending(self, session: Session) -> None:
-        """Flush what is left (its changes join the pending posts), then write their documents.
-        After a rollback the noted posts are written at the next commit: current documents,
-        so at worst a little extra work."""
+        """Flush what is left, then write the followers' documents again. A flush inside the
+        commit comes after this (nothing can run after it), and a rollback leaves the ids for
+        the next commit, which rewrites their current documents: at worst a little extra work."""
         session.flush()
         ids = session.info.pop(PENDING, set())
         if ids:
