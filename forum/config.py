@@ -15,6 +15,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None  # set from DATABASE_URL or instance/forum.db
     DATABASE_URL: str | None = None
     SEARCH_INDEX_DIR: str | None = None  # defaults to <project>/search_index
+    SEARCH_BACKEND = "whoosh"  # or "postgresql": full-text search in the database (PostgreSQL only)
     POSTS_PER_PAGE = 20
     THREADS_PER_PAGE = 30
     EDIT_WINDOW_MINUTES = 30

@@ -29,6 +29,13 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave the PostgreSQL search backend's tables (no models: SQLite has none) out of drift."""
+    from forum.search.postgres import TABLES
+
+    return not (type_ == "table" and reflected and compare_to is None and name in TABLES)
+
+
 def skip_empty_revisions(context, revision, directives):
     """`flask db migrate` writes no revision file when the models did not change."""
     if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
@@ -59,6 +66,7 @@ def migrate_on(connection):
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("process_revision_directives", skip_empty_revisions)
+    conf_args.setdefault("include_object", include_object)
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         # Batch mode rebuilds tables (copy, drop, rename); with foreign keys on, dropping a

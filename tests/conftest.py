@@ -55,8 +55,16 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(config_for_tests(database_url, tmp_path))
+def search_backend() -> str:
+    """FORUM_SEARCH_BACKEND for the test's app; a module overrides it to test another engine."""
+    return "whoosh"
+
+
+@pytest.fixture
+def app(database_url: str, search_backend: str, tmp_path: Path) -> Iterator[Flask]:
+    if search_backend == "postgresql" and not database_url.startswith("postgresql"):
+        pytest.skip("the PostgreSQL search backend runs on PostgreSQL only")
+    app = create_app(config_for_tests(database_url, tmp_path) | {"SEARCH_BACKEND": search_backend})
     from forum.extensions import db
     from forum.reputation.services import seed_default_ladder
 

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from forum.search.backend import SearchBackend
 from forum.search.service import SearchService
 
 EXTENSION = "forum_search"
@@ -18,7 +19,6 @@ def init_app(app: Flask) -> None:
     from forum.extensions import db
     from forum.search import hooks
     from forum.search.database import DatabaseFallback
-    from forum.search.index import WhooshIndex
 
     app.config.setdefault("SEARCH_LOCK_TIMEOUT", 0.5)
     app.config.setdefault("SEARCH_DRAIN_AFTER_COMMIT", True)
@@ -30,16 +30,36 @@ def init_app(app: Flask) -> None:
     def session_factory() -> Session:
         return Session(engine)
 
-    backend = WhooshIndex(
+    backend = make_backend(app, engine.dialect.name, session_factory)
+    app.extensions[EXTENSION] = SearchService(
+        backend, fallback=DatabaseFallback(session_factory), session_factory=session_factory
+    )
+    hooks.register()
+
+
+def make_backend(app: Flask, dialect: str, session_factory) -> SearchBackend:
+    """The engine FORUM_SEARCH_BACKEND names, chosen here only; refused at start-up where it
+    cannot run, rather than at the first search."""
+    chosen = app.config["SEARCH_BACKEND"]
+    if chosen == "postgresql":
+        if dialect != "postgresql":
+            raise RuntimeError(
+                "FORUM_SEARCH_BACKEND=postgresql needs a PostgreSQL database, but "
+                f"FORUM_DATABASE_URL is {dialect}: use whoosh, or move to PostgreSQL."
+            )
+        from forum.search.postgres import PostgresSearch
+
+        return PostgresSearch(session_factory)
+    if chosen != "whoosh":
+        raise RuntimeError(f"FORUM_SEARCH_BACKEND must be whoosh or postgresql, not {chosen!r}.")
+    from forum.search.index import WhooshIndex
+
+    return WhooshIndex(
         app.config["SEARCH_INDEX_DIR"],
         session_factory,
         lock_timeout=app.config["SEARCH_LOCK_TIMEOUT"],
         cached_pages=int(app.config["SEARCH_CACHED_PAGES"]),
     )
-    app.extensions[EXTENSION] = SearchService(
-        backend, fallback=DatabaseFallback(session_factory), session_factory=session_factory
-    )
-    hooks.register()
 
 
 def get_search(app: Flask | None = None) -> SearchService:

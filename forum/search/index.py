@@ -67,6 +67,12 @@ NAME_ANALYZER = StandardAnalyzer(stoplist=None)
 SPELLING_FIELDS = ("spell_subject", "spell_body")
 
 
+def spelling_words(doc: PostDocument) -> set[str]:
+    """The unstemmed words a document adds to the vocabulary (as the spelling fields hold), for
+    every backend's corrections."""
+    return {token.text for token in ANALYZER(f"{doc.subject} {doc.body}", no_morph=True)}
+
+
 def make_schema() -> Schema:
     return Schema(
         post_id=ID(unique=True, stored=True),
@@ -415,7 +421,7 @@ class WhooshIndex:
         if not store.exists():
             store.write(self.vocabulary())
         else:
-            store.add(self.spelling_words(doc) for doc in documents)
+            store.add(spelling_words(doc) for doc in documents)
 
     def pending(self) -> int:
         return self.outbox.pending()
@@ -611,10 +617,6 @@ class WhooshIndex:
         if name is None:
             raise IndexMissing(str(self.root))
         return self.root / name / "spelling.sqlite"
-
-    def spelling_words(self, doc: PostDocument) -> set[str]:
-        """The unstemmed words a document adds to the vocabulary (as its spelling fields hold)."""
-        return {token.text for token in ANALYZER(f"{doc.subject} {doc.body}", no_morph=True)}
 
     def vocabulary(self, generation: str | None = None) -> dict[str, int]:
         """Unstemmed words with their document frequencies, from the spelling fields."""

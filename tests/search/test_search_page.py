@@ -13,6 +13,12 @@ from tests.pages import login, post_form
 DEMO_THREAD = "/t/1-what-does-interview-mean-on-upwork"
 
 
+@pytest.fixture(params=["whoosh", "postgresql"])
+def search_backend(request) -> str:
+    """Both engines behave alike on the page (the PostgreSQL one on PostgreSQL only)."""
+    return request.param
+
+
 def results(html: str) -> list[str]:
     return re.findall(r'<li class="search-result">.*?</li>', html, flags=re.S)
 
@@ -305,6 +311,7 @@ def test_attack_strings_in_posts_never_come_back_unescaped_in_snippets(app, clie
     assert "onerror=alert(1)&gt;" in joined  # shown as text
 
 
+@pytest.mark.parametrize("search_backend", ["whoosh"])  # index files
 def test_without_an_index_search_says_so_and_answers_from_the_database(app, client, demo):
     import shutil
 
@@ -315,6 +322,7 @@ def test_without_an_index_search_says_so_and_answers_from_the_database(app, clie
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("search_backend", ["whoosh"])  # index files
 def test_a_damaged_index_is_reported_and_search_answers_from_the_database(
     app, client, member, board, caplog
 ):
