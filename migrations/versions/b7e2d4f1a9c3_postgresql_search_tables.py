@@ -6,7 +6,7 @@ index, and the unstemmed words spelling corrections are made against. SQLite has
 never runs that backend, so there this revision does nothing.
 
 Revision ID: b7e2d4f1a9c3
-Revises: 7411646d5fac
+Revises: 8c3f5a1e7d20
 Create Date: 2026-12-06 22:00:00.000000
 
 """
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'b7e2d4f1a9c3'
-down_revision = '7411646d5fac'
+down_revision = '8c3f5a1e7d20'
 branch_labels = None
 depends_on = None
 
