@@ -1,7 +1,8 @@
 """Each post's rendered article, cached per worker under the data it was drawn from.
 
 The cache key is the post's page row itself (body, author card, counters, editor) plus what the
-page adds (M in "N of M", the solution mark, whether removed text shows, the viewer's time zone), so a changed post,
+page adds (M in "N of M", the solution mark, whether removed text shows, whether "Edited" links to
+the history, the viewer's time zone), so a changed post,
 kudos, rank, badge or signature is a new key: nothing is invalidated, nothing goes stale, and
 several workers need not agree. Only the viewer's buttons are rendered per request.
 """
@@ -31,16 +32,26 @@ class PostBlocks:
         self._lock = threading.Lock()  # a gthread worker renders pages in several threads
 
     def render(
-        self, row, post_count: int, is_solution: bool, show_text: bool, actions: Markup | None
+        self,
+        row,
+        post_count: int,
+        is_solution: bool,
+        show_text: bool,
+        actions: Markup | None,
+        history_link: bool = False,
     ) -> Markup:
-        key = (row, post_count, is_solution, show_text, viewer_zone())
+        """history_link: "Edited ..." links to the edit history (for its author and moderators:
+        at most two variants of a post are cached)."""
+        key = (row, post_count, is_solution, show_text, history_link, viewer_zone())
         with self._lock:
             halves = self._cache.get(key)
             if halves is not None:
                 self._cache.move_to_end(key)
         if halves is None:  # rendered outside the lock: two threads may both render it, once
             macros = self._app.jinja_env.get_template("_macros/posts.html").module
-            html = str(macros.render_post_block(row, post_count, is_solution, show_text))
+            html = str(
+                macros.render_post_block(row, post_count, is_solution, show_text, history_link)
+            )
             head, _, tail = html.partition(ACTIONS)
             halves = (head, tail)
             with self._lock:

@@ -91,6 +91,7 @@ def render_posts(thread: Thread, rows: list) -> list[Markup]:
             thread.solution_post_id == row.id,
             show_text=not row.is_removed or (ctx is not None and ctx.can_moderate),
             actions=macros.render_post_actions(row, thread, ctx) if ctx else None,
+            history_link=ctx is not None and ctx.can_see_history(row),
         )
         for row in rows
     ]

@@ -57,7 +57,7 @@ def test_the_thread_page_links_the_history_for_its_author_and_moderators_only(
     login(client, "alice")
     assert "Edit history" not in client.get(f"/t/{thread}").get_data(as_text=True)  # not edited
     edit(client, post_id, "Changed once")
-    link = f'href="/p/{post_id}/history"'
+    link = f'<a class="post-edited" href="/p/{post_id}/history"'
     assert link in client.get(f"/t/{thread}", follow_redirects=True).get_data(as_text=True)
     login(client, "bob")
     assert link not in client.get(f"/t/{thread}", follow_redirects=True).get_data(as_text=True)
