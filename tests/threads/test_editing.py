@@ -26,8 +26,9 @@ def body_of(app, post_id: int) -> str:
 
 
 def edited_note(html: str) -> str | None:
-    match = re.search(r'<span class="post-edited">(.*?)</span>', html, flags=re.S)
-    return match[1] if match else None
+    """The "Edited ..." line: a link to the history for its author and moderators, else text."""
+    match = re.search(r'<(span|a) class="post-edited"[^>]*>(.*?)</\1>', html, flags=re.S)
+    return match[2] if match else None
 
 
 # Authors
