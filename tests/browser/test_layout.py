@@ -247,6 +247,7 @@ WIDE_ELEMENTS = """() => {
 def test_page_fits_a_360_px_screen_without_scrolling_sideways(page: Page, site: Site, open_page):
     page.set_viewport_size(PHONE)
     open_page(page, site)
+    page.wait_for_load_state("load")  # its stylesheet applied: a page laid out without it is wide
 
     width = page.evaluate("document.documentElement.scrollWidth")
     viewport = page.evaluate("document.documentElement.clientWidth")
