@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from forum.search.query import ParsedQuery
@@ -47,6 +47,14 @@ class IndexUnreadable(BackendUnavailable):
 
 class IndexBusy(Exception):
     """Another process is writing the index past our timeout."""
+
+
+SNIPPET_CHARS = 220
+
+
+def plain_snippet(body: str) -> str:
+    """The start of a post, escaped: the snippet when no matched word can be marked in it."""
+    return str(escape(body[:SNIPPET_CHARS])) + (" …" if len(body) > SNIPPET_CHARS else "")
 
 
 @dataclass(frozen=True)

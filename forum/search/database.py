@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from markupsafe import escape
+from markupsafe import Markup
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.models import Post, Thread
-from forum.search.backend import Hit, HitPage
+from forum.search.backend import Hit, HitPage, plain_snippet
 from forum.search.query import ParsedQuery, QueryTerm
 
 
@@ -114,5 +114,5 @@ def _hit(post: Post) -> Hit:
         posted_at=post.created_at,
         solved=post.thread.solution_post_id is not None,
         score=0.0,
-        snippet=escape(body[:220]) + (" …" if len(body) > 220 else ""),
+        snippet=Markup(plain_snippet(body)),
     )

@@ -50,6 +50,7 @@ from forum.search.backend import (
     IndexMissing,
     IndexUnreadable,
     Progress,
+    plain_snippet,
 )
 from forum.search.documents import PostDocument, differences, iter_documents, load_documents
 from forum.search.outbox import Outbox
@@ -790,7 +791,7 @@ class WhooshIndex:
         snippet = hit.highlights("body", top=1) or hit.highlights("subject", top=1)
         if not snippet:
             body = fields.get("body", "")
-            snippet = str(escape(body[:220])) + (" …" if len(body) > 220 else "")
+            snippet = plain_snippet(body)
         return Hit(
             post_id=int(fields["post_id"]),
             thread_id=fields["thread_id"],

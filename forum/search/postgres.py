@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from datetime import time as clock
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import (
     ARRAY,
     Boolean,
@@ -44,7 +44,15 @@ from sqlalchemy.orm import Session
 
 from forum.database import WRITE_OPTION
 from forum.models import Post, Thread
-from forum.search.backend import Changes, CheckReport, DrainResult, Hit, HitPage, Progress
+from forum.search.backend import (
+    Changes,
+    CheckReport,
+    DrainResult,
+    Hit,
+    HitPage,
+    Progress,
+    plain_snippet,
+)
 from forum.search.documents import PostDocument, differences, iter_documents, load_documents
 from forum.search.index import spelling_words
 from forum.search.query import ParsedQuery, QueryTerm
@@ -57,7 +65,6 @@ BATCH = 500  # documents a rebuild writes per transaction
 # stripped from it first), so only the engine's own markers become <mark>.
 START, STOP = "\x01", "\x02"
 HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, MaxWords=40, MinWords=20, MaxFragments=1"
-SNIPPET_CHARS = 220
 # ts_rank's normalisation 1 divides by 1 + log(document length), so a long post that mentions a
 # word once does not outrank a short one about it (ts_rank_cd was not measured here).
 RANK_NORMALISATION = 1
@@ -477,7 +484,7 @@ def _hit(row) -> Hit:
             break
     if snippet is None:
         body = row["body"]
-        snippet = str(escape(body[:SNIPPET_CHARS])) + (" …" if len(body) > SNIPPET_CHARS else "")
+        snippet = plain_snippet(body)
     return Hit(
         post_id=row["post_id"],
         thread_id=row["thread_id"],
